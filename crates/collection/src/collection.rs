@@ -1,0 +1,270 @@
+//! A collection: its configuration and its shard.
+
+use std::path::{Path, PathBuf};
+
+use parking_lot::RwLock;
+use segment::filter::Filter;
+use segment::segment::{write_atomically, Record, Segment};
+use segment::selector::{PayloadSelector, VectorSelector};
+use segment::vector_storage::VectorKind;
+use segment::PointId;
+
+use crate::config::CollectionConfig;
+use crate::error::{CollectionError, Result};
+use crate::operations::{Operation, PointSelection, UpdateMode, UpdateRequest};
+use crate::shard::Shard;
+use crate::vector_check::{check_names, check_vectors, storage_schema};
+
+const CONFIG_FILE: &str = "config.json";
+
+/// Counters reported in collection info.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CollectionStats {
+    /// Live points.
+    pub points_count: usize,
+    /// Vectors held by a vector index.
+    pub indexed_vectors_count: usize,
+    /// Segments.
+    pub segments_count: usize,
+}
+
+/// A named set of points with one configuration.
+pub struct Collection {
+    dir: PathBuf,
+    config: RwLock<CollectionConfig>,
+    shard: Shard,
+}
+
+impl Collection {
+    /// Creates a new collection in `dir` and persists its configuration.
+    pub fn create(dir: &Path, config: CollectionConfig) -> Result<Collection> {
+        std::fs::create_dir_all(dir)?;
+        save_config(dir, &config)?;
+        Self::with_config(dir, config)
+    }
+
+    /// Opens an existing collection from `dir`.
+    pub fn open(dir: &Path) -> Result<Collection> {
+        let raw = std::fs::read(dir.join(CONFIG_FILE))?;
+        let config: CollectionConfig = serde_json::from_slice(&raw)
+            .map_err(|e| CollectionError::Service(format!("bad config in {}: {e}", dir.display())))?;
+        Self::with_config(dir, config)
+    }
+
+    fn with_config(dir: &Path, config: CollectionConfig) -> Result<Collection> {
+        let shard = Shard::open(&dir.join("0"), &storage_schema(&config), config.wal_config.wal_capacity_mb)?;
+        Ok(Collection { dir: dir.to_path_buf(), config: RwLock::new(config), shard })
+    }
+
+    /// A copy of the configuration.
+    pub fn config(&self) -> CollectionConfig {
+        self.config.read().clone()
+    }
+
+    /// Changes the configuration with `change` and persists it; the change
+    /// may reject the update.
+    pub fn update_config(&self, change: impl FnOnce(&mut CollectionConfig) -> Result<()>) -> Result<()> {
+        let mut config = self.config.write();
+        let mut updated = config.clone();
+        change(&mut updated)?;
+        save_config(&self.dir, &updated)?;
+        *config = updated;
+        Ok(())
+    }
+
+    /// Adds a vector name (dense, multi or sparse) to config and storage.
+    pub fn create_vector_name(&self, name: &str, change: impl FnOnce(&mut CollectionConfig) -> Result<()>) -> Result<u64> {
+        {
+            let config = self.config.read();
+            if config.params.vectors.get(name).is_some() || config.sparse(name).is_some() {
+                return Err(CollectionError::BadInput(format!("Vector name `{name}` already exists")));
+            }
+        }
+        self.update_config(change)?;
+        let kind = storage_schema(&self.config.read())
+            .get(name)
+            .copied()
+            .ok_or_else(|| CollectionError::Service(format!("vector `{name}` missing after creation")))?;
+        self.shard.update(|_| Ok(Operation::CreateVectorName(name.to_string(), kind)))
+    }
+
+    /// Removes a vector name and all its vectors.
+    pub fn delete_vector_name(&self, name: &str) -> Result<u64> {
+        self.update_config(|c| {
+            check_names(c, [&name.to_string()])?;
+            if let crate::config::VectorsConfig::Multi(m) = &mut c.params.vectors {
+                m.remove(name);
+            } else if name.is_empty() {
+                c.params.vectors = Default::default();
+            }
+            if let Some(s) = &mut c.params.sparse_vectors {
+                s.remove(name);
+            }
+            Ok(())
+        })?;
+        self.shard.update(|_| Ok(Operation::DeleteVectorName(name.to_string())))
+    }
+
+    /// Point and segment counters.
+    pub fn stats(&self) -> CollectionStats {
+        let segment = self.shard.read();
+        CollectionStats { points_count: segment.points_count(), indexed_vectors_count: 0, segments_count: 1 }
+    }
+
+    /// Applies an update; returns its operation number.
+    pub fn update(&self, request: UpdateRequest) -> Result<u64> {
+        let config = self.config();
+        let request = prepare(&config, request)?;
+        self.shard.update(|segment| resolve(segment, request))
+    }
+
+    /// Reads points by id, in the order asked, skipping missing ones.
+    pub fn retrieve(&self, ids: &[PointId], payload: &PayloadSelector, vectors: &VectorSelector) -> Result<Vec<Record>> {
+        self.check_selector(vectors)?;
+        let segment = self.shard.read();
+        let mut seen = std::collections::HashSet::new();
+        Ok(ids
+            .iter()
+            .filter(|id| seen.insert(**id))
+            .filter_map(|id| segment.offset(*id))
+            .map(|o| segment.record(o, payload, vectors))
+            .collect())
+    }
+
+    /// One page of points in id order from `offset`, with the id that
+    /// starts the next page.
+    pub fn scroll(
+        &self,
+        filter: Option<&Filter>,
+        offset: Option<PointId>,
+        limit: usize,
+        payload: &PayloadSelector,
+        vectors: &VectorSelector,
+    ) -> Result<(Vec<Record>, Option<PointId>)> {
+        self.check_selector(vectors)?;
+        let segment = self.shard.read();
+        let mut matching = segment
+            .iter_from(offset)
+            .filter(|(_, o)| filter.is_none_or(|f| segment.matches(*o, f)));
+        let page: Vec<Record> = matching.by_ref().take(limit).map(|(_, o)| segment.record(o, payload, vectors)).collect();
+        let next = matching.next().map(|(id, _)| id);
+        Ok((page, next))
+    }
+
+    /// Number of points matching `filter`.
+    pub fn count(&self, filter: Option<&Filter>) -> usize {
+        let segment = self.shard.read();
+        match filter {
+            None => segment.points_count(),
+            Some(f) => segment.iter_from(None).filter(|(_, o)| segment.matches(*o, f)).count(),
+        }
+    }
+
+    /// Persists changed state and trims the log.
+    pub fn flush(&self) -> Result<()> {
+        self.shard.flush()
+    }
+
+    fn check_selector(&self, vectors: &VectorSelector) -> Result<()> {
+        if let VectorSelector::Names(names) = vectors {
+            check_names(&self.config.read(), names)?;
+        }
+        Ok(())
+    }
+
+    /// The kind of storage behind a vector name, if configured.
+    pub fn vector_kind(&self, name: &str) -> Option<VectorKind> {
+        storage_schema(&self.config.read()).get(name).copied()
+    }
+}
+
+fn save_config(dir: &Path, config: &CollectionConfig) -> Result<()> {
+    let data = serde_json::to_vec_pretty(config).map_err(|e| CollectionError::Service(e.to_string()))?;
+    write_atomically(&dir.join(CONFIG_FILE), &data)?;
+    Ok(())
+}
+
+/// Validates vectors and names against the configuration, before any lock
+/// is taken.
+fn prepare(config: &CollectionConfig, mut request: UpdateRequest) -> Result<UpdateRequest> {
+    match &mut request {
+        UpdateRequest::Upsert { points, .. } => {
+            for p in points.iter_mut() {
+                check_vectors(config, &mut p.vectors)?;
+            }
+        }
+        UpdateRequest::UpdateVectors { points, .. } => {
+            for (_, v) in points.iter_mut() {
+                if v.is_empty() {
+                    return Err(CollectionError::BadInput("No vectors provided for update".into()));
+                }
+                check_vectors(config, v)?;
+            }
+        }
+        UpdateRequest::DeleteVectors { names, .. } => check_names(config, names.iter())?,
+        _ => {}
+    }
+    Ok(request)
+}
+
+fn select(segment: &Segment, selection: &PointSelection) -> Vec<PointId> {
+    match selection {
+        PointSelection::Ids(ids) => ids.clone(),
+        PointSelection::Filter(f) => segment.iter_from(None).filter(|(_, o)| segment.matches(*o, f)).map(|(id, _)| id).collect(),
+    }
+}
+
+/// Like [`select`], but every explicit id must exist.
+fn select_existing(segment: &Segment, selection: &PointSelection) -> Result<Vec<PointId>> {
+    if let PointSelection::Ids(ids) = selection {
+        if let Some(missing) = ids.iter().find(|id| segment.offset(**id).is_none()) {
+            return Err(CollectionError::NotFound(format!("No point with id {missing} found")));
+        }
+    }
+    Ok(select(segment, selection))
+}
+
+/// Turns a request into a logged operation with explicit ids.
+fn resolve(segment: &Segment, request: UpdateRequest) -> Result<Operation> {
+    let passes = |filter: &Option<Filter>, id: PointId| match (filter, segment.offset(id)) {
+        (Some(f), Some(o)) => segment.matches(o, f),
+        _ => true,
+    };
+    Ok(match request {
+        UpdateRequest::Upsert { points, update_filter, mode } => Operation::Upsert(
+            points
+                .into_iter()
+                .filter(|p| {
+                    let exists = segment.offset(p.id).is_some();
+                    let by_mode = match mode {
+                        UpdateMode::Upsert => true,
+                        UpdateMode::InsertOnly => !exists,
+                        UpdateMode::UpdateOnly => exists,
+                    };
+                    by_mode && passes(&update_filter, p.id)
+                })
+                .collect(),
+        ),
+        UpdateRequest::Delete(sel) => Operation::Delete(select(segment, &sel)),
+        UpdateRequest::UpdateVectors { points, update_filter } => {
+            if let Some((missing, _)) = points.iter().find(|(id, _)| segment.offset(*id).is_none()) {
+                return Err(CollectionError::NotFound(format!("No point with id {missing} found")));
+            }
+            Operation::UpdateVectors(points.into_iter().filter(|(id, _)| passes(&update_filter, *id)).collect())
+        }
+        UpdateRequest::DeleteVectors { selection, names } => Operation::DeleteVectors(select_existing(segment, &selection)?, names),
+        UpdateRequest::SetPayload { selection, payload, key } => {
+            Operation::SetPayload(select_existing(segment, &selection)?, payload, key.map(|k| k.to_string()))
+        }
+        UpdateRequest::OverwritePayload { selection, payload } => {
+            Operation::OverwritePayload(select_existing(segment, &selection)?, payload)
+        }
+        UpdateRequest::DeletePayload { selection, keys } => {
+            Operation::DeletePayload(select_existing(segment, &selection)?, keys.iter().map(|k| k.to_string()).collect())
+        }
+        UpdateRequest::ClearPayload(sel) => Operation::ClearPayload(select_existing(segment, &sel)?),
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,74 @@
+//! External point identifiers.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// An external point id: an unsigned integer or a UUID.
+///
+/// Ordering puts every numeric id before every UUID, numbers by value and
+/// UUIDs by their 128-bit value; scroll pages follow this order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PointId {
+    /// A numeric id.
+    Num(u64),
+    /// A UUID id, always rendered in canonical hyphenated lowercase form.
+    Uuid(Uuid),
+}
+
+impl fmt::Display for PointId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PointId::Num(n) => write!(f, "{n}"),
+            PointId::Uuid(u) => write!(f, "{u}"),
+        }
+    }
+}
+
+impl FromStr for PointId {
+    type Err = String;
+
+    /// Parses a decimal number or any textual UUID form.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if let Ok(n) = s.parse::<u64>() {
+            return Ok(PointId::Num(n));
+        }
+        Uuid::parse_str(s)
+            .map(PointId::Uuid)
+            .map_err(|_| format!("Unable to parse UUID: {s}"))
+    }
+}
+
+impl From<u64> for PointId {
+    fn from(n: u64) -> Self {
+        PointId::Num(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_sort_before_uuids() {
+        let u = PointId::Uuid(Uuid::nil());
+        assert!(PointId::Num(u64::MAX) < u);
+        assert!(PointId::Num(1) < PointId::Num(2));
+    }
+
+    #[test]
+    fn parses_any_uuid_form() {
+        let canonical = "5c56c793-69f3-4fbf-87e6-c4bf54c28c26";
+        let simple = "5c56c79369f34fbf87e6c4bf54c28c26";
+        let urn = "urn:uuid:5C56C793-69F3-4FBF-87E6-C4BF54C28C26";
+        for text in [canonical, simple, urn] {
+            let id: PointId = text.parse().unwrap();
+            assert_eq!(id.to_string(), canonical);
+        }
+        assert_eq!("42".parse::<PointId>().unwrap(), PointId::Num(42));
+        assert!("nope".parse::<PointId>().is_err());
+    }
+}

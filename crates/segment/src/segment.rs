@@ -1,0 +1,312 @@
+//! One segment: id tracker, versions, payloads and vector storages.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::ops::Bound;
+use std::path::Path;
+
+use crate::codec::{Reader, Writer};
+use crate::error::{Result, SegmentError};
+use crate::filter::{Filter, PointView};
+use crate::json_path::JsonPath;
+use crate::selector::{PayloadSelector, VectorSelector};
+use crate::vector_storage::{VectorKind, VectorStorage};
+use crate::vectors::NamedVectors;
+use crate::{Payload, PointId};
+
+const MAGIC: &[u8; 8] = b"VZSEG001";
+
+/// A point as a read returns it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// External id.
+    pub id: PointId,
+    /// Version: the number of the last operation that changed the point.
+    pub version: u64,
+    /// Selected payload, if requested.
+    pub payload: Option<Payload>,
+    /// Selected vectors, if requested.
+    pub vectors: Option<NamedVectors>,
+}
+
+/// Points stored in memory, addressed by dense internal offsets.
+///
+/// Every mutation carries the number of the operation performing it; the
+/// segment remembers the highest one as its own version so that a recovery
+/// knows which logged operations it already holds.
+#[derive(Debug, Clone, Default)]
+pub struct Segment {
+    version: u64,
+    id_map: BTreeMap<PointId, u32>,
+    offset_ids: Vec<Option<PointId>>,
+    versions: Vec<u64>,
+    payloads: Vec<Payload>,
+    vectors: BTreeMap<String, VectorStorage>,
+}
+
+impl Segment {
+    /// An empty segment with the given vector storages.
+    pub fn new(schema: &BTreeMap<String, VectorKind>) -> Self {
+        let vectors = schema.iter().map(|(n, k)| (n.clone(), VectorStorage::new(*k))).collect();
+        Segment { vectors, ..Segment::default() }
+    }
+
+    /// The highest operation number applied.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// Records that operation `op` was applied, even if it changed nothing.
+    pub fn bump_version(&mut self, op: u64) {
+        self.version = self.version.max(op);
+    }
+
+    /// Number of live points.
+    pub fn points_count(&self) -> usize {
+        self.id_map.len()
+    }
+
+    /// Number of live points that have the vector `name`.
+    pub fn vectors_count(&self, name: &str) -> usize {
+        self.vectors
+            .get(name)
+            .map_or(0, |s| self.id_map.values().filter(|&&o| s.has(o)).count())
+    }
+
+    /// Adds an empty storage for a new vector name.
+    pub fn add_vector_storage(&mut self, name: &str, kind: VectorKind) {
+        self.vectors.entry(name.to_string()).or_insert_with(|| VectorStorage::new(kind));
+    }
+
+    /// Drops the storage of a vector name and all its vectors.
+    pub fn remove_vector_storage(&mut self, name: &str) {
+        self.vectors.remove(name);
+    }
+
+    /// The internal offset of a live point.
+    pub fn offset(&self, id: PointId) -> Option<u32> {
+        self.id_map.get(&id).copied()
+    }
+
+    /// Live points in id order, starting at `from` (inclusive).
+    pub fn iter_from(&self, from: Option<PointId>) -> impl Iterator<Item = (PointId, u32)> + '_ {
+        let lower = from.map_or(Bound::Unbounded, Bound::Included);
+        self.id_map.range((lower, Bound::Unbounded)).map(|(id, off)| (*id, *off))
+    }
+
+    /// Whether the point at `offset` satisfies `filter`.
+    pub fn matches(&self, offset: u32, filter: &Filter) -> bool {
+        let at = offset as usize;
+        let has_vector = |name: &str| self.vectors.get(name).is_some_and(|s| s.has(offset));
+        filter.check(&PointView { id: self.offset_ids[at], payload: &self.payloads[at], vector_names: &has_vector })
+    }
+
+    /// The point at `offset` with the selected payload and vectors.
+    pub fn record(&self, offset: u32, payload: &PayloadSelector, vectors: &VectorSelector) -> Record {
+        let at = offset as usize;
+        let id = self.offset_ids[at].expect("offset of a live point");
+        let vectors = (*vectors != VectorSelector::None).then(|| {
+            self.vectors
+                .iter()
+                .filter(|(name, _)| vectors.includes(name))
+                .filter_map(|(name, s)| s.get(offset).map(|v| (name.clone(), v)))
+                .collect()
+        });
+        Record { id, version: self.versions[at], payload: payload.apply(&self.payloads[at]), vectors }
+    }
+
+    /// Stores a point, replacing all vectors and the payload of an existing one.
+    pub fn upsert(&mut self, op: u64, id: PointId, vectors: NamedVectors, payload: Payload) {
+        self.bump_version(op);
+        let offset = match self.id_map.get(&id) {
+            Some(&o) => o,
+            None => {
+                let o = self.offset_ids.len() as u32;
+                self.offset_ids.push(Some(id));
+                self.versions.push(0);
+                self.payloads.push(Payload::new());
+                self.id_map.insert(id, o);
+                o
+            }
+        };
+        let at = offset as usize;
+        self.versions[at] = op;
+        self.payloads[at] = payload;
+        let mut vectors = vectors;
+        for (name, storage) in &mut self.vectors {
+            storage.set(offset, vectors.remove(name));
+        }
+    }
+
+    /// Deletes a point; returns whether it existed.
+    pub fn delete(&mut self, op: u64, id: PointId) -> bool {
+        self.bump_version(op);
+        let Some(offset) = self.id_map.remove(&id) else { return false };
+        let at = offset as usize;
+        self.offset_ids[at] = None;
+        self.payloads[at] = Payload::new();
+        for storage in self.vectors.values_mut() {
+            storage.set(offset, None);
+        }
+        true
+    }
+
+    fn touch(&mut self, op: u64, id: PointId) -> Option<usize> {
+        self.bump_version(op);
+        let at = *self.id_map.get(&id)? as usize;
+        self.versions[at] = op;
+        Some(at)
+    }
+
+    /// Replaces the given vectors of an existing point, keeping the others.
+    pub fn update_vectors(&mut self, op: u64, id: PointId, vectors: NamedVectors) -> bool {
+        let Some(at) = self.touch(op, id) else { return false };
+        for (name, v) in vectors {
+            if let Some(storage) = self.vectors.get_mut(&name) {
+                storage.set(at as u32, Some(v));
+            }
+        }
+        true
+    }
+
+    /// Removes the named vectors of an existing point.
+    pub fn delete_vectors(&mut self, op: u64, id: PointId, names: &[String]) -> bool {
+        let Some(at) = self.touch(op, id) else { return false };
+        for name in names {
+            if let Some(storage) = self.vectors.get_mut(name) {
+                storage.set(at as u32, None);
+            }
+        }
+        true
+    }
+
+    /// Merges `payload` into the point's payload, or into the object at `key`.
+    pub fn set_payload(&mut self, op: u64, id: PointId, payload: &Payload, key: Option<&JsonPath>) -> bool {
+        let Some(at) = self.touch(op, id) else { return false };
+        let target = &mut self.payloads[at];
+        match key {
+            Some(path) => path.merge_at(target, payload),
+            None => payload.iter().for_each(|(k, v)| {
+                target.insert(k.clone(), v.clone());
+            }),
+        }
+        true
+    }
+
+    /// Replaces the point's payload.
+    pub fn overwrite_payload(&mut self, op: u64, id: PointId, payload: Payload) -> bool {
+        let Some(at) = self.touch(op, id) else { return false };
+        self.payloads[at] = payload;
+        true
+    }
+
+    /// Removes the given keys (paths) from the point's payload.
+    pub fn delete_payload(&mut self, op: u64, id: PointId, keys: &[JsonPath]) -> bool {
+        let Some(at) = self.touch(op, id) else { return false };
+        keys.iter().for_each(|k| k.remove(&mut self.payloads[at]));
+        true
+    }
+
+    /// Empties the point's payload.
+    pub fn clear_payload(&mut self, op: u64, id: PointId) -> bool {
+        self.overwrite_payload(op, id, Payload::new())
+    }
+
+    /// Writes the segment to `path` atomically: a temporary file is written
+    /// and synced, then renamed over the old one.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let mut w = Writer::default();
+        w.buf.extend_from_slice(MAGIC);
+        w.u64(self.version);
+        w.u32(self.vectors.len() as u32);
+        for (name, storage) in &self.vectors {
+            w.str(name);
+            match storage.kind() {
+                VectorKind::Dense { dim } => (w.u8(0), w.u64(dim as u64)),
+                VectorKind::Multi { dim } => (w.u8(1), w.u64(dim as u64)),
+                VectorKind::Sparse => (w.u8(2), w.u64(0)),
+            };
+        }
+        w.u64(self.id_map.len() as u64);
+        for (&id, &offset) in &self.id_map {
+            let at = offset as usize;
+            w.point_id(id);
+            w.u64(self.versions[at]);
+            let payload = serde_json::to_vec(&self.payloads[at]).map_err(|e| SegmentError::BadInput(e.to_string()))?;
+            w.bytes(&payload);
+            let present: Vec<_> = self.vectors.iter().filter_map(|(n, s)| s.get(offset).map(|v| (n, v))).collect();
+            w.u32(present.len() as u32);
+            for (name, v) in present {
+                w.str(name);
+                w.vector(&v);
+            }
+        }
+        let crc = crc32fast::hash(&w.buf);
+        w.u32(crc);
+        write_atomically(path, &w.buf)
+    }
+
+    /// Reads a segment written by [`Segment::save`].
+    pub fn load(path: &Path) -> Result<Segment> {
+        let data = fs::read(path)?;
+        if data.len() < MAGIC.len() + 4 || &data[..MAGIC.len()] != MAGIC {
+            return Err(SegmentError::Corrupted(format!("{} is not a segment file", path.display())));
+        }
+        let (body, crc) = data.split_at(data.len() - 4);
+        if crc32fast::hash(body) != u32::from_le_bytes(crc.try_into().expect("4 bytes")) {
+            return Err(SegmentError::Corrupted(format!("checksum mismatch in {}", path.display())));
+        }
+        let mut r = Reader::new(&body[MAGIC.len()..]);
+        let version = r.u64()?;
+        let mut schema = BTreeMap::new();
+        for _ in 0..r.u32()? {
+            let name = r.str()?;
+            let (tag, dim) = (r.u8()?, r.u64()? as usize);
+            let kind = match tag {
+                0 => VectorKind::Dense { dim },
+                1 => VectorKind::Multi { dim },
+                2 => VectorKind::Sparse,
+                t => return Err(SegmentError::Corrupted(format!("unknown vector kind {t}"))),
+            };
+            schema.insert(name, kind);
+        }
+        let mut segment = Segment::new(&schema);
+        for _ in 0..r.u64()? {
+            let id = r.point_id()?;
+            let point_version = r.u64()?;
+            let payload: Payload =
+                serde_json::from_slice(r.bytes()?).map_err(|e| SegmentError::Corrupted(e.to_string()))?;
+            let mut vectors = NamedVectors::new();
+            for _ in 0..r.u32()? {
+                let name = r.str()?;
+                vectors.insert(name, r.vector()?);
+            }
+            segment.upsert(point_version, id, vectors, payload);
+        }
+        segment.version = version;
+        Ok(segment)
+    }
+}
+
+/// Replaces `path` with `data` so that a crash leaves either the old or the
+/// new content: write a sibling temporary file, fsync it, rename, fsync the
+/// directory.
+pub fn write_atomically(path: &Path, data: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(data)?;
+        f.sync_all()?;
+    }
+    fs::rename(&tmp, path)?;
+    if let Some(dir) = path.parent() {
+        if let Ok(d) = fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
