@@ -46,14 +46,23 @@ impl Collection {
     /// Opens an existing collection from `dir`.
     pub fn open(dir: &Path) -> Result<Collection> {
         let raw = std::fs::read(dir.join(CONFIG_FILE))?;
-        let config: CollectionConfig = serde_json::from_slice(&raw)
-            .map_err(|e| CollectionError::Service(format!("bad config in {}: {e}", dir.display())))?;
+        let config: CollectionConfig = serde_json::from_slice(&raw).map_err(|e| {
+            CollectionError::Service(format!("bad config in {}: {e}", dir.display()))
+        })?;
         Self::with_config(dir, config)
     }
 
     fn with_config(dir: &Path, config: CollectionConfig) -> Result<Collection> {
-        let shard = Shard::open(&dir.join("0"), &storage_schema(&config), config.wal_config.wal_capacity_mb)?;
-        Ok(Collection { dir: dir.to_path_buf(), config: RwLock::new(config), shard })
+        let shard = Shard::open(
+            &dir.join("0"),
+            &storage_schema(&config),
+            config.wal_config.wal_capacity_mb,
+        )?;
+        Ok(Collection {
+            dir: dir.to_path_buf(),
+            config: RwLock::new(config),
+            shard,
+        })
     }
 
     /// A copy of the configuration.
@@ -63,7 +72,10 @@ impl Collection {
 
     /// Changes the configuration with `change` and persists it; the change
     /// may reject the update.
-    pub fn update_config(&self, change: impl FnOnce(&mut CollectionConfig) -> Result<()>) -> Result<()> {
+    pub fn update_config(
+        &self,
+        change: impl FnOnce(&mut CollectionConfig) -> Result<()>,
+    ) -> Result<()> {
         let mut config = self.config.write();
         let mut updated = config.clone();
         change(&mut updated)?;
@@ -73,19 +85,28 @@ impl Collection {
     }
 
     /// Adds a vector name (dense, multi or sparse) to config and storage.
-    pub fn create_vector_name(&self, name: &str, change: impl FnOnce(&mut CollectionConfig) -> Result<()>) -> Result<u64> {
+    pub fn create_vector_name(
+        &self,
+        name: &str,
+        change: impl FnOnce(&mut CollectionConfig) -> Result<()>,
+    ) -> Result<u64> {
         {
             let config = self.config.read();
             if config.params.vectors.get(name).is_some() || config.sparse(name).is_some() {
-                return Err(CollectionError::BadInput(format!("Vector name `{name}` already exists")));
+                return Err(CollectionError::BadInput(format!(
+                    "Vector name `{name}` already exists"
+                )));
             }
         }
         self.update_config(change)?;
         let kind = storage_schema(&self.config.read())
             .get(name)
             .copied()
-            .ok_or_else(|| CollectionError::Service(format!("vector `{name}` missing after creation")))?;
-        self.shard.update(|_| Ok(Operation::CreateVectorName(name.to_string(), kind)))
+            .ok_or_else(|| {
+                CollectionError::Service(format!("vector `{name}` missing after creation"))
+            })?;
+        self.shard
+            .update(|_| Ok(Operation::CreateVectorName(name.to_string(), kind)))
     }
 
     /// Removes a vector name and all its vectors.
@@ -102,13 +123,18 @@ impl Collection {
             }
             Ok(())
         })?;
-        self.shard.update(|_| Ok(Operation::DeleteVectorName(name.to_string())))
+        self.shard
+            .update(|_| Ok(Operation::DeleteVectorName(name.to_string())))
     }
 
     /// Point and segment counters.
     pub fn stats(&self) -> CollectionStats {
         let segment = self.shard.read();
-        CollectionStats { points_count: segment.points_count(), indexed_vectors_count: 0, segments_count: 1 }
+        CollectionStats {
+            points_count: segment.points_count(),
+            indexed_vectors_count: 0,
+            segments_count: 1,
+        }
     }
 
     /// Applies an update; returns its operation number.
@@ -119,7 +145,12 @@ impl Collection {
     }
 
     /// Reads points by id, in the order asked, skipping missing ones.
-    pub fn retrieve(&self, ids: &[PointId], payload: &PayloadSelector, vectors: &VectorSelector) -> Result<Vec<Record>> {
+    pub fn retrieve(
+        &self,
+        ids: &[PointId],
+        payload: &PayloadSelector,
+        vectors: &VectorSelector,
+    ) -> Result<Vec<Record>> {
         self.check_selector(vectors)?;
         let segment = self.shard.read();
         let mut seen = std::collections::HashSet::new();
@@ -146,7 +177,11 @@ impl Collection {
         let mut matching = segment
             .iter_from(offset)
             .filter(|(_, o)| filter.is_none_or(|f| segment.matches(*o, f)));
-        let page: Vec<Record> = matching.by_ref().take(limit).map(|(_, o)| segment.record(o, payload, vectors)).collect();
+        let page: Vec<Record> = matching
+            .by_ref()
+            .take(limit)
+            .map(|(_, o)| segment.record(o, payload, vectors))
+            .collect();
         let next = matching.next().map(|(id, _)| id);
         Ok((page, next))
     }
@@ -156,7 +191,10 @@ impl Collection {
         let segment = self.shard.read();
         match filter {
             None => segment.points_count(),
-            Some(f) => segment.iter_from(None).filter(|(_, o)| segment.matches(*o, f)).count(),
+            Some(f) => segment
+                .iter_from(None)
+                .filter(|(_, o)| segment.matches(*o, f))
+                .count(),
         }
     }
 
@@ -179,7 +217,8 @@ impl Collection {
 }
 
 fn save_config(dir: &Path, config: &CollectionConfig) -> Result<()> {
-    let data = serde_json::to_vec_pretty(config).map_err(|e| CollectionError::Service(e.to_string()))?;
+    let data =
+        serde_json::to_vec_pretty(config).map_err(|e| CollectionError::Service(e.to_string()))?;
     write_atomically(&dir.join(CONFIG_FILE), &data)?;
     Ok(())
 }
@@ -196,7 +235,9 @@ fn prepare(config: &CollectionConfig, mut request: UpdateRequest) -> Result<Upda
         UpdateRequest::UpdateVectors { points, .. } => {
             for (_, v) in points.iter_mut() {
                 if v.is_empty() {
-                    return Err(CollectionError::BadInput("No vectors provided for update".into()));
+                    return Err(CollectionError::BadInput(
+                        "No vectors provided for update".into(),
+                    ));
                 }
                 check_vectors(config, v)?;
             }
@@ -210,7 +251,11 @@ fn prepare(config: &CollectionConfig, mut request: UpdateRequest) -> Result<Upda
 fn select(segment: &Segment, selection: &PointSelection) -> Vec<PointId> {
     match selection {
         PointSelection::Ids(ids) => ids.clone(),
-        PointSelection::Filter(f) => segment.iter_from(None).filter(|(_, o)| segment.matches(*o, f)).map(|(id, _)| id).collect(),
+        PointSelection::Filter(f) => segment
+            .iter_from(None)
+            .filter(|(_, o)| segment.matches(*o, f))
+            .map(|(id, _)| id)
+            .collect(),
     }
 }
 
@@ -218,7 +263,9 @@ fn select(segment: &Segment, selection: &PointSelection) -> Vec<PointId> {
 fn select_existing(segment: &Segment, selection: &PointSelection) -> Result<Vec<PointId>> {
     if let PointSelection::Ids(ids) = selection {
         if let Some(missing) = ids.iter().find(|id| segment.offset(**id).is_none()) {
-            return Err(CollectionError::NotFound(format!("No point with id {missing} found")));
+            return Err(CollectionError::NotFound(format!(
+                "No point with id {missing} found"
+            )));
         }
     }
     Ok(select(segment, selection))
@@ -231,7 +278,11 @@ fn resolve(segment: &Segment, request: UpdateRequest) -> Result<Operation> {
         _ => true,
     };
     Ok(match request {
-        UpdateRequest::Upsert { points, update_filter, mode } => Operation::Upsert(
+        UpdateRequest::Upsert {
+            points,
+            update_filter,
+            mode,
+        } => Operation::Upsert(
             points
                 .into_iter()
                 .filter(|p| {
@@ -246,23 +297,45 @@ fn resolve(segment: &Segment, request: UpdateRequest) -> Result<Operation> {
                 .collect(),
         ),
         UpdateRequest::Delete(sel) => Operation::Delete(select(segment, &sel)),
-        UpdateRequest::UpdateVectors { points, update_filter } => {
-            if let Some((missing, _)) = points.iter().find(|(id, _)| segment.offset(*id).is_none()) {
-                return Err(CollectionError::NotFound(format!("No point with id {missing} found")));
+        UpdateRequest::UpdateVectors {
+            points,
+            update_filter,
+        } => {
+            if let Some((missing, _)) = points.iter().find(|(id, _)| segment.offset(*id).is_none())
+            {
+                return Err(CollectionError::NotFound(format!(
+                    "No point with id {missing} found"
+                )));
             }
-            Operation::UpdateVectors(points.into_iter().filter(|(id, _)| passes(&update_filter, *id)).collect())
+            Operation::UpdateVectors(
+                points
+                    .into_iter()
+                    .filter(|(id, _)| passes(&update_filter, *id))
+                    .collect(),
+            )
         }
-        UpdateRequest::DeleteVectors { selection, names } => Operation::DeleteVectors(select_existing(segment, &selection)?, names),
-        UpdateRequest::SetPayload { selection, payload, key } => {
-            Operation::SetPayload(select_existing(segment, &selection)?, payload, key.map(|k| k.to_string()))
+        UpdateRequest::DeleteVectors { selection, names } => {
+            Operation::DeleteVectors(select_existing(segment, &selection)?, names)
         }
+        UpdateRequest::SetPayload {
+            selection,
+            payload,
+            key,
+        } => Operation::SetPayload(
+            select_existing(segment, &selection)?,
+            payload,
+            key.map(|k| k.to_string()),
+        ),
         UpdateRequest::OverwritePayload { selection, payload } => {
             Operation::OverwritePayload(select_existing(segment, &selection)?, payload)
         }
-        UpdateRequest::DeletePayload { selection, keys } => {
-            Operation::DeletePayload(select_existing(segment, &selection)?, keys.iter().map(|k| k.to_string()).collect())
+        UpdateRequest::DeletePayload { selection, keys } => Operation::DeletePayload(
+            select_existing(segment, &selection)?,
+            keys.iter().map(|k| k.to_string()).collect(),
+        ),
+        UpdateRequest::ClearPayload(sel) => {
+            Operation::ClearPayload(select_existing(segment, &sel)?)
         }
-        UpdateRequest::ClearPayload(sel) => Operation::ClearPayload(select_existing(segment, &sel)?),
     })
 }
 

@@ -32,10 +32,18 @@ impl Shard {
     /// Opens the shard in `dir`, replaying logged operations newer than the
     /// persisted segment. `schema` names the vector storages the
     /// configuration expects.
-    pub fn open(dir: &Path, schema: &BTreeMap<String, VectorKind>, wal_capacity_mb: u64) -> Result<Shard> {
+    pub fn open(
+        dir: &Path,
+        schema: &BTreeMap<String, VectorKind>,
+        wal_capacity_mb: u64,
+    ) -> Result<Shard> {
         std::fs::create_dir_all(dir)?;
         let seg_path = dir.join(SEGMENT_FILE);
-        let mut segment = if seg_path.exists() { Segment::load(&seg_path)? } else { Segment::new(schema) };
+        let mut segment = if seg_path.exists() {
+            Segment::load(&seg_path)?
+        } else {
+            Segment::new(schema)
+        };
         for (name, kind) in schema {
             segment.add_vector_storage(name, *kind);
         }
@@ -45,8 +53,9 @@ impl Shard {
             if op_num <= segment.version() {
                 continue;
             }
-            let op: Operation = serde_json::from_slice(&body)
-                .map_err(|e| CollectionError::Service(format!("undecodable WAL record {op_num}: {e}")))?;
+            let op: Operation = serde_json::from_slice(&body).map_err(|e| {
+                CollectionError::Service(format!("undecodable WAL record {op_num}: {e}"))
+            })?;
             apply(&mut segment, op_num, &op)?;
             replayed += 1;
         }
@@ -85,11 +94,14 @@ impl Shard {
             return Ok(());
         }
         let segment = self.segment.read();
-        let result = segment.save(&self.dir.join(SEGMENT_FILE)).map_err(CollectionError::from).and_then(|_| {
-            let mut wal = self.wal.lock();
-            wal.sync()?;
-            wal.truncate_through(segment.version())
-        });
+        let result = segment
+            .save(&self.dir.join(SEGMENT_FILE))
+            .map_err(CollectionError::from)
+            .and_then(|_| {
+                let mut wal = self.wal.lock();
+                wal.sync()?;
+                wal.truncate_through(segment.version())
+            });
         if result.is_err() {
             self.dirty.store(true, Ordering::Release);
         }
@@ -98,7 +110,9 @@ impl Shard {
 }
 
 fn paths(keys: &[String]) -> Result<Vec<JsonPath>> {
-    keys.iter().map(|k| JsonPath::parse(k).map_err(CollectionError::BadInput)).collect()
+    keys.iter()
+        .map(|k| JsonPath::parse(k).map_err(CollectionError::BadInput))
+        .collect()
 }
 
 /// Applies one logged operation; replaying it again gives the same state.
@@ -120,7 +134,11 @@ pub fn apply(segment: &mut Segment, op_num: u64, op: &Operation) -> Result<()> {
             segment.delete_vectors(op_num, *id, names);
         }),
         Operation::SetPayload(ids, payload, key) => {
-            let key = key.as_deref().map(JsonPath::parse).transpose().map_err(CollectionError::BadInput)?;
+            let key = key
+                .as_deref()
+                .map(JsonPath::parse)
+                .transpose()
+                .map_err(CollectionError::BadInput)?;
             ids.iter().for_each(|id| {
                 segment.set_payload(op_num, *id, payload, key.as_ref());
             });

@@ -16,7 +16,11 @@ pub fn storage_schema(config: &CollectionConfig) -> BTreeMap<String, VectorKind>
         .iter()
         .map(|(name, p)| {
             let dim = p.size as usize;
-            let kind = if p.multivector_config.is_some() { VectorKind::Multi { dim } } else { VectorKind::Dense { dim } };
+            let kind = if p.multivector_config.is_some() {
+                VectorKind::Multi { dim }
+            } else {
+                VectorKind::Dense { dim }
+            };
             (name.to_string(), kind)
         })
         .collect();
@@ -27,7 +31,9 @@ pub fn storage_schema(config: &CollectionConfig) -> BTreeMap<String, VectorKind>
 }
 
 fn dim_error(expected: usize, got: usize) -> CollectionError {
-    CollectionError::BadInput(format!("Vector dimension error: expected dim: {expected}, got {got}"))
+    CollectionError::BadInput(format!(
+        "Vector dimension error: expected dim: {expected}, got {got}"
+    ))
 }
 
 fn unknown_name(name: &str) -> CollectionError {
@@ -52,7 +58,9 @@ pub fn check_vectors(config: &CollectionConfig, vectors: &mut NamedVectors) -> R
                 }
                 (Vector::Multi(m), true) => {
                     if m.is_empty() {
-                        return Err(CollectionError::BadInput("multi-vector must contain at least one vector".into()));
+                        return Err(CollectionError::BadInput(
+                            "multi-vector must contain at least one vector".into(),
+                        ));
                     }
                     for v in m.iter_mut() {
                         if v.len() != dim {
@@ -102,7 +110,10 @@ pub fn check_vectors(config: &CollectionConfig, vectors: &mut NamedVectors) -> R
 }
 
 /// Checks that every name refers to a configured vector.
-pub fn check_names<'a>(config: &CollectionConfig, names: impl IntoIterator<Item = &'a String>) -> Result<()> {
+pub fn check_names<'a>(
+    config: &CollectionConfig,
+    names: impl IntoIterator<Item = &'a String>,
+) -> Result<()> {
     for name in names {
         if config.params.vectors.get(name).is_none() && config.sparse(name).is_none() {
             return Err(unknown_name(name));

@@ -15,6 +15,9 @@ use crate::error::Result;
 
 const HEADER: usize = 16;
 
+/// One logged record: its operation number and body.
+pub type LogRecord = (u64, Vec<u8>);
+
 /// An append-only, checksummed operation log in one directory.
 pub struct Wal {
     dir: PathBuf,
@@ -32,7 +35,7 @@ fn file_name(first_op: u64) -> String {
 
 /// Reads the intact records of one file; returns them and the byte length
 /// of the intact prefix.
-fn read_file(path: &Path) -> Result<(Vec<(u64, Vec<u8>)>, u64)> {
+fn read_file(path: &Path) -> Result<(Vec<LogRecord>, u64)> {
     let mut data = Vec::new();
     File::open(path)?.read_to_end(&mut data)?;
     let mut records = Vec::new();
@@ -55,7 +58,7 @@ impl Wal {
     /// Opens (or creates) the log in `dir` and returns it with every intact
     /// record, in order. A damaged tail is cut off; files after the damage
     /// are removed. `first_op` numbers the first record of a new log.
-    pub fn open(dir: &Path, capacity_mb: u64, first_op: u64) -> Result<(Wal, Vec<(u64, Vec<u8>)>)> {
+    pub fn open(dir: &Path, capacity_mb: u64, first_op: u64) -> Result<(Wal, Vec<LogRecord>)> {
         fs::create_dir_all(dir)?;
         let mut files: Vec<(u64, PathBuf)> = fs::read_dir(dir)?
             .filter_map(|e| e.ok())
@@ -85,15 +88,26 @@ impl Wal {
             fs::remove_file(path)?;
         }
         let newest_file = files.last().map_or(first_op, |f| f.0);
-        let next_op = records.last().map_or(first_op.max(newest_file), |r| r.0 + 1);
+        let next_op = records
+            .last()
+            .map_or(first_op.max(newest_file), |r| r.0 + 1);
         if files.is_empty() {
             let path = dir.join(file_name(next_op));
             File::create(&path)?;
             files.push((next_op, path));
             last_len = 0;
         }
-        let current = OpenOptions::new().append(true).open(&files.last().expect("one file").1)?;
-        let wal = Wal { dir: dir.to_path_buf(), files, current, current_len: last_len, capacity: capacity_mb.max(1) << 20, next_op };
+        let current = OpenOptions::new()
+            .append(true)
+            .open(&files.last().expect("one file").1)?;
+        let wal = Wal {
+            dir: dir.to_path_buf(),
+            files,
+            current,
+            current_len: last_len,
+            capacity: capacity_mb.max(1) << 20,
+            next_op,
+        };
         Ok((wal, records))
     }
 

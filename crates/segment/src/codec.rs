@@ -103,11 +103,15 @@ impl<'a> Reader<'a> {
     }
     /// Reads a u32.
     pub fn u32(&mut self) -> Result<u32> {
-        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+        Ok(u32::from_le_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
     }
     /// Reads a u64.
     pub fn u64(&mut self) -> Result<u64> {
-        Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
+        Ok(u64::from_le_bytes(
+            self.take(8)?.try_into().expect("8 bytes"),
+        ))
     }
     /// Reads a length-prefixed byte string.
     pub fn bytes(&mut self) -> Result<&'a [u8]> {
@@ -116,19 +120,28 @@ impl<'a> Reader<'a> {
     }
     /// Reads a length-prefixed UTF-8 string.
     pub fn str(&mut self) -> Result<String> {
-        String::from_utf8(self.bytes()?.to_vec()).map_err(|e| SegmentError::Corrupted(e.to_string()))
+        String::from_utf8(self.bytes()?.to_vec())
+            .map_err(|e| SegmentError::Corrupted(e.to_string()))
     }
     /// Reads a length-prefixed f32 slice.
     pub fn f32s(&mut self) -> Result<Vec<f32>> {
         let n = self.u32()? as usize;
-        let raw = self.take(n.checked_mul(4).ok_or_else(|| SegmentError::Corrupted("length overflow".into()))?)?;
-        Ok(raw.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))).collect())
+        let raw = self.take(
+            n.checked_mul(4)
+                .ok_or_else(|| SegmentError::Corrupted("length overflow".into()))?,
+        )?;
+        Ok(raw
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
+            .collect())
     }
     /// Reads a point id.
     pub fn point_id(&mut self) -> Result<PointId> {
         match self.u8()? {
             0 => Ok(PointId::Num(self.u64()?)),
-            1 => Ok(PointId::Uuid(uuid::Uuid::from_bytes(self.take(16)?.try_into().expect("16 bytes")))),
+            1 => Ok(PointId::Uuid(uuid::Uuid::from_bytes(
+                self.take(16)?.try_into().expect("16 bytes"),
+            ))),
             t => Err(SegmentError::Corrupted(format!("unknown point id tag {t}"))),
         }
     }
@@ -141,13 +154,17 @@ impl<'a> Reader<'a> {
                 let indices = (0..n).map(|_| self.u32()).collect::<Result<Vec<_>>>()?;
                 let values = self.f32s()?;
                 if values.len() != indices.len() {
-                    return Err(SegmentError::Corrupted("sparse vector length mismatch".into()));
+                    return Err(SegmentError::Corrupted(
+                        "sparse vector length mismatch".into(),
+                    ));
                 }
                 Ok(Vector::Sparse(SparseVector { indices, values }))
             }
             2 => {
                 let n = self.u32()? as usize;
-                Ok(Vector::Multi((0..n).map(|_| self.f32s()).collect::<Result<_>>()?))
+                Ok(Vector::Multi(
+                    (0..n).map(|_| self.f32s()).collect::<Result<_>>()?,
+                ))
             }
             t => Err(SegmentError::Corrupted(format!("unknown vector tag {t}"))),
         }
@@ -166,7 +183,10 @@ mod tests {
         w.point_id(PointId::Num(3));
         let vs = [
             Vector::Dense(vec![1.0, -2.5]),
-            Vector::Sparse(SparseVector { indices: vec![1, 9], values: vec![0.5, 0.25] }),
+            Vector::Sparse(SparseVector {
+                indices: vec![1, 9],
+                values: vec![0.5, 0.25],
+            }),
             Vector::Multi(vec![vec![1.0], vec![2.0]]),
         ];
         vs.iter().for_each(|v| w.vector(v));

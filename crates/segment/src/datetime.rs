@@ -127,13 +127,26 @@ mod tests {
         ] {
             assert_eq!(parse_datetime(same), Some(base), "{same}");
         }
-        assert_eq!(parse_datetime("2014-01-01T00:00:00.5Z"), Some(base + 500_000));
-        assert_eq!(parse_datetime("2014-01-01T00:00:00.123456789"), Some(base + 123_456));
+        assert_eq!(
+            parse_datetime("2014-01-01T00:00:00.5Z"),
+            Some(base + 500_000)
+        );
+        assert_eq!(
+            parse_datetime("2014-01-01T00:00:00.123456789"),
+            Some(base + 123_456)
+        );
     }
 
     #[test]
     fn rejects_garbage() {
-        for bad in ["x", "2014-13-01", "2014-02-30", "2014-01-01T25:00", "2014-01-01X", "2014-01-01T00:00:00+1"] {
+        for bad in [
+            "x",
+            "2014-13-01",
+            "2014-02-30",
+            "2014-01-01T25:00",
+            "2014-01-01X",
+            "2014-01-01T00:00:00+1",
+        ] {
             assert_eq!(parse_datetime(bad), None, "{bad}");
         }
     }

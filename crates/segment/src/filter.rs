@@ -176,6 +176,8 @@ pub enum Match {
     TextAny(String),
     /// The query tokens appear consecutively in the text.
     Phrase(String),
+    /// The string starts with this prefix (case-sensitive).
+    Prefix(String),
 }
 
 /// Splits text the way an unindexed full-text match does: runs of letters
@@ -207,6 +209,9 @@ impl Match {
                 let q = word_tokens(query);
                 !q.is_empty() && doc.windows(q.len()).any(|w| w == q.as_slice())
             }),
+            Match::Prefix(prefix) => value
+                .as_str()
+                .is_some_and(|s| s.starts_with(prefix.as_str())),
         }
     }
 }
@@ -284,7 +289,10 @@ impl FieldCheck {
                 };
                 counts.iter().any(|&c| range.contains(c as f64))
             }
-            _ => key.leaf_values(payload).into_iter().any(|v| self.check_leaf(v)),
+            _ => key
+                .leaf_values(payload)
+                .into_iter()
+                .any(|v| self.check_leaf(v)),
         }
     }
 
@@ -299,7 +307,10 @@ impl FieldCheck {
                 .as_str()
                 .and_then(parse_datetime)
                 .is_some_and(|t| r.contains(t)),
-            FieldCheck::GeoBoundingBox { top_left, bottom_right } => as_geo(value).is_some_and(|p| {
+            FieldCheck::GeoBoundingBox {
+                top_left,
+                bottom_right,
+            } => as_geo(value).is_some_and(|p| {
                 let lon_ok = if top_left.lon > bottom_right.lon {
                     p.lon > top_left.lon || p.lon < bottom_right.lon
                 } else {
@@ -310,7 +321,10 @@ impl FieldCheck {
             FieldCheck::GeoRadius { center, radius } => {
                 as_geo(value).is_some_and(|p| geo_distance(p, *center) < *radius)
             }
-            FieldCheck::GeoPolygon { exterior, interiors } => as_geo(value).is_some_and(|p| {
+            FieldCheck::GeoPolygon {
+                exterior,
+                interiors,
+            } => as_geo(value).is_some_and(|p| {
                 in_ring(p, exterior, false) && !interiors.iter().any(|hole| in_ring(p, hole, true))
             }),
             FieldCheck::ValuesCount(_) | FieldCheck::IsEmpty(_) | FieldCheck::IsNull(_) => false,
@@ -356,7 +370,11 @@ impl Condition {
             Condition::Nested { path, filter } => path.values(point.payload).iter().any(|v| {
                 let Value::Array(items) = v else { return false };
                 items.iter().filter_map(Value::as_object).any(|element| {
-                    filter.check(&PointView { id: None, payload: element, vector_names: &|_| false })
+                    filter.check(&PointView {
+                        id: None,
+                        payload: element,
+                        vector_names: &|_| false,
+                    })
                 })
             }),
             Condition::Filter(f) => f.check(point),
@@ -377,7 +395,10 @@ impl Filter {
 
     /// A filter with the given `must` conditions.
     pub fn must(conditions: Vec<Condition>) -> Filter {
-        Filter { must: conditions, ..Filter::default() }
+        Filter {
+            must: conditions,
+            ..Filter::default()
+        }
     }
 }
 

@@ -52,7 +52,12 @@ impl JsonPath {
                     expect_key = true;
                 }
                 '"' if expect_key => {
-                    let close = chars[i + 1..].iter().position(|&c| c == '"').ok_or_else(bad)? + i + 1;
+                    let close = chars[i + 1..]
+                        .iter()
+                        .position(|&c| c == '"')
+                        .ok_or_else(bad)?
+                        + i
+                        + 1;
                     steps.push(PathStep::Key(chars[i + 1..close].iter().collect()));
                     i = close + 1;
                     expect_key = false;
@@ -76,7 +81,10 @@ impl JsonPath {
         if steps.is_empty() || expect_key || !matches!(steps[0], PathStep::Key(_)) {
             return Err(bad());
         }
-        Ok(JsonPath { raw: text.to_string(), steps })
+        Ok(JsonPath {
+            raw: text.to_string(),
+            steps,
+        })
     }
 
     /// The steps of this path.
@@ -161,7 +169,9 @@ fn remove_in(value: &mut Value, steps: &[PathStep]) {
             if last {
                 items.clear();
             } else {
-                items.iter_mut().for_each(|item| remove_in(item, &steps[1..]));
+                items
+                    .iter_mut()
+                    .for_each(|item| remove_in(item, &steps[1..]));
             }
         }
         (PathStep::Element(n), Value::Array(items)) => {
@@ -195,13 +205,17 @@ fn merge_in(value: &mut Value, steps: &[PathStep], patch: &Map<String, Value>) {
                 *value = Value::Object(Map::new());
             }
             if let Value::Object(map) = value {
-                let child = map.entry(k.clone()).or_insert_with(|| Value::Object(Map::new()));
+                let child = map
+                    .entry(k.clone())
+                    .or_insert_with(|| Value::Object(Map::new()));
                 merge_in(child, &steps[1..], patch);
             }
         }
         PathStep::AllElements => {
             if let Value::Array(items) = value {
-                items.iter_mut().for_each(|item| merge_in(item, &steps[1..], patch));
+                items
+                    .iter_mut()
+                    .for_each(|item| merge_in(item, &steps[1..], patch));
             }
         }
         PathStep::Element(n) => {
@@ -249,19 +263,30 @@ mod tests {
         let path = JsonPath::parse("a[].b").unwrap();
         assert_eq!(path.values(&p), vec![&json!(1), &json!([2, 3])]);
         assert_eq!(path.leaf_values(&p), vec![&json!(1), &json!(2), &json!(3)]);
-        assert_eq!(JsonPath::parse("c.d").unwrap().values(&p), vec![&Value::Null]);
+        assert_eq!(
+            JsonPath::parse("c.d").unwrap().values(&p),
+            vec![&Value::Null]
+        );
         assert!(JsonPath::parse("a.b").unwrap().values(&p).is_empty());
-        assert_eq!(JsonPath::parse("a[1].b").unwrap().values(&p), vec![&json!([2, 3])]);
+        assert_eq!(
+            JsonPath::parse("a[1].b").unwrap().values(&p),
+            vec![&json!([2, 3])]
+        );
     }
 
     #[test]
     fn removes_and_merges() {
         let mut p = obj(json!({"a": [{"b": 1, "x": 0}, {"b": 2}], "k": 1}));
         JsonPath::parse("a[].b").unwrap().remove(&mut p);
-        assert_eq!(Value::Object(p.clone()), json!({"a": [{"x": 0}, {}], "k": 1}));
+        assert_eq!(
+            Value::Object(p.clone()),
+            json!({"a": [{"x": 0}, {}], "k": 1})
+        );
         JsonPath::parse("k").unwrap().remove(&mut p);
         assert_eq!(Value::Object(p.clone()), json!({"a": [{"x": 0}, {}]}));
-        JsonPath::parse("n.m").unwrap().merge_at(&mut p, &obj(json!({"z": 5})));
+        JsonPath::parse("n.m")
+            .unwrap()
+            .merge_at(&mut p, &obj(json!({"z": 5})));
         assert_eq!(p["n"], json!({"m": {"z": 5}}));
     }
 }

@@ -48,8 +48,14 @@ pub struct Segment {
 impl Segment {
     /// An empty segment with the given vector storages.
     pub fn new(schema: &BTreeMap<String, VectorKind>) -> Self {
-        let vectors = schema.iter().map(|(n, k)| (n.clone(), VectorStorage::new(*k))).collect();
-        Segment { vectors, ..Segment::default() }
+        let vectors = schema
+            .iter()
+            .map(|(n, k)| (n.clone(), VectorStorage::new(*k)))
+            .collect();
+        Segment {
+            vectors,
+            ..Segment::default()
+        }
     }
 
     /// The highest operation number applied.
@@ -76,7 +82,9 @@ impl Segment {
 
     /// Adds an empty storage for a new vector name.
     pub fn add_vector_storage(&mut self, name: &str, kind: VectorKind) {
-        self.vectors.entry(name.to_string()).or_insert_with(|| VectorStorage::new(kind));
+        self.vectors
+            .entry(name.to_string())
+            .or_insert_with(|| VectorStorage::new(kind));
     }
 
     /// Drops the storage of a vector name and all its vectors.
@@ -92,18 +100,29 @@ impl Segment {
     /// Live points in id order, starting at `from` (inclusive).
     pub fn iter_from(&self, from: Option<PointId>) -> impl Iterator<Item = (PointId, u32)> + '_ {
         let lower = from.map_or(Bound::Unbounded, Bound::Included);
-        self.id_map.range((lower, Bound::Unbounded)).map(|(id, off)| (*id, *off))
+        self.id_map
+            .range((lower, Bound::Unbounded))
+            .map(|(id, off)| (*id, *off))
     }
 
     /// Whether the point at `offset` satisfies `filter`.
     pub fn matches(&self, offset: u32, filter: &Filter) -> bool {
         let at = offset as usize;
         let has_vector = |name: &str| self.vectors.get(name).is_some_and(|s| s.has(offset));
-        filter.check(&PointView { id: self.offset_ids[at], payload: &self.payloads[at], vector_names: &has_vector })
+        filter.check(&PointView {
+            id: self.offset_ids[at],
+            payload: &self.payloads[at],
+            vector_names: &has_vector,
+        })
     }
 
     /// The point at `offset` with the selected payload and vectors.
-    pub fn record(&self, offset: u32, payload: &PayloadSelector, vectors: &VectorSelector) -> Record {
+    pub fn record(
+        &self,
+        offset: u32,
+        payload: &PayloadSelector,
+        vectors: &VectorSelector,
+    ) -> Record {
         let at = offset as usize;
         let id = self.offset_ids[at].expect("offset of a live point");
         let vectors = (*vectors != VectorSelector::None).then(|| {
@@ -113,7 +132,12 @@ impl Segment {
                 .filter_map(|(name, s)| s.get(offset).map(|v| (name.clone(), v)))
                 .collect()
         });
-        Record { id, version: self.versions[at], payload: payload.apply(&self.payloads[at]), vectors }
+        Record {
+            id,
+            version: self.versions[at],
+            payload: payload.apply(&self.payloads[at]),
+            vectors,
+        }
     }
 
     /// Stores a point, replacing all vectors and the payload of an existing one.
@@ -142,7 +166,9 @@ impl Segment {
     /// Deletes a point; returns whether it existed.
     pub fn delete(&mut self, op: u64, id: PointId) -> bool {
         self.bump_version(op);
-        let Some(offset) = self.id_map.remove(&id) else { return false };
+        let Some(offset) = self.id_map.remove(&id) else {
+            return false;
+        };
         let at = offset as usize;
         self.offset_ids[at] = None;
         self.payloads[at] = Payload::new();
@@ -161,7 +187,9 @@ impl Segment {
 
     /// Replaces the given vectors of an existing point, keeping the others.
     pub fn update_vectors(&mut self, op: u64, id: PointId, vectors: NamedVectors) -> bool {
-        let Some(at) = self.touch(op, id) else { return false };
+        let Some(at) = self.touch(op, id) else {
+            return false;
+        };
         for (name, v) in vectors {
             if let Some(storage) = self.vectors.get_mut(&name) {
                 storage.set(at as u32, Some(v));
@@ -172,7 +200,9 @@ impl Segment {
 
     /// Removes the named vectors of an existing point.
     pub fn delete_vectors(&mut self, op: u64, id: PointId, names: &[String]) -> bool {
-        let Some(at) = self.touch(op, id) else { return false };
+        let Some(at) = self.touch(op, id) else {
+            return false;
+        };
         for name in names {
             if let Some(storage) = self.vectors.get_mut(name) {
                 storage.set(at as u32, None);
@@ -182,8 +212,16 @@ impl Segment {
     }
 
     /// Merges `payload` into the point's payload, or into the object at `key`.
-    pub fn set_payload(&mut self, op: u64, id: PointId, payload: &Payload, key: Option<&JsonPath>) -> bool {
-        let Some(at) = self.touch(op, id) else { return false };
+    pub fn set_payload(
+        &mut self,
+        op: u64,
+        id: PointId,
+        payload: &Payload,
+        key: Option<&JsonPath>,
+    ) -> bool {
+        let Some(at) = self.touch(op, id) else {
+            return false;
+        };
         let target = &mut self.payloads[at];
         match key {
             Some(path) => path.merge_at(target, payload),
@@ -196,14 +234,18 @@ impl Segment {
 
     /// Replaces the point's payload.
     pub fn overwrite_payload(&mut self, op: u64, id: PointId, payload: Payload) -> bool {
-        let Some(at) = self.touch(op, id) else { return false };
+        let Some(at) = self.touch(op, id) else {
+            return false;
+        };
         self.payloads[at] = payload;
         true
     }
 
     /// Removes the given keys (paths) from the point's payload.
     pub fn delete_payload(&mut self, op: u64, id: PointId, keys: &[JsonPath]) -> bool {
-        let Some(at) = self.touch(op, id) else { return false };
+        let Some(at) = self.touch(op, id) else {
+            return false;
+        };
         keys.iter().for_each(|k| k.remove(&mut self.payloads[at]));
         true
     }
@@ -233,9 +275,14 @@ impl Segment {
             let at = offset as usize;
             w.point_id(id);
             w.u64(self.versions[at]);
-            let payload = serde_json::to_vec(&self.payloads[at]).map_err(|e| SegmentError::BadInput(e.to_string()))?;
+            let payload = serde_json::to_vec(&self.payloads[at])
+                .map_err(|e| SegmentError::BadInput(e.to_string()))?;
             w.bytes(&payload);
-            let present: Vec<_> = self.vectors.iter().filter_map(|(n, s)| s.get(offset).map(|v| (n, v))).collect();
+            let present: Vec<_> = self
+                .vectors
+                .iter()
+                .filter_map(|(n, s)| s.get(offset).map(|v| (n, v)))
+                .collect();
             w.u32(present.len() as u32);
             for (name, v) in present {
                 w.str(name);
@@ -251,11 +298,17 @@ impl Segment {
     pub fn load(path: &Path) -> Result<Segment> {
         let data = fs::read(path)?;
         if data.len() < MAGIC.len() + 4 || &data[..MAGIC.len()] != MAGIC {
-            return Err(SegmentError::Corrupted(format!("{} is not a segment file", path.display())));
+            return Err(SegmentError::Corrupted(format!(
+                "{} is not a segment file",
+                path.display()
+            )));
         }
         let (body, crc) = data.split_at(data.len() - 4);
         if crc32fast::hash(body) != u32::from_le_bytes(crc.try_into().expect("4 bytes")) {
-            return Err(SegmentError::Corrupted(format!("checksum mismatch in {}", path.display())));
+            return Err(SegmentError::Corrupted(format!(
+                "checksum mismatch in {}",
+                path.display()
+            )));
         }
         let mut r = Reader::new(&body[MAGIC.len()..]);
         let version = r.u64()?;
@@ -275,8 +328,8 @@ impl Segment {
         for _ in 0..r.u64()? {
             let id = r.point_id()?;
             let point_version = r.u64()?;
-            let payload: Payload =
-                serde_json::from_slice(r.bytes()?).map_err(|e| SegmentError::Corrupted(e.to_string()))?;
+            let payload: Payload = serde_json::from_slice(r.bytes()?)
+                .map_err(|e| SegmentError::Corrupted(e.to_string()))?;
             let mut vectors = NamedVectors::new();
             for _ in 0..r.u32()? {
                 let name = r.str()?;

@@ -115,11 +115,21 @@ mod tests {
     fn include_and_exclude() {
         let p = json!({"a": {"b": 1, "c": 2}, "d": [{"e": 1, "f": 2}], "g": 3});
         let p = p.as_object().unwrap();
-        let paths = |ps: &[&str]| ps.iter().map(|s| JsonPath::parse(s).unwrap()).collect::<Vec<_>>();
+        let paths = |ps: &[&str]| {
+            ps.iter()
+                .map(|s| JsonPath::parse(s).unwrap())
+                .collect::<Vec<_>>()
+        };
         let inc = PayloadSelector::Include(paths(&["a.b", "d[].e", "missing"]));
-        assert_eq!(Value::Object(inc.apply(p).unwrap()), json!({"a": {"b": 1}, "d": [{"e": 1}]}));
+        assert_eq!(
+            Value::Object(inc.apply(p).unwrap()),
+            json!({"a": {"b": 1}, "d": [{"e": 1}]})
+        );
         let exc = PayloadSelector::Exclude(paths(&["a.c", "g"]));
-        assert_eq!(Value::Object(exc.apply(p).unwrap()), json!({"a": {"b": 1}, "d": [{"e": 1, "f": 2}]}));
+        assert_eq!(
+            Value::Object(exc.apply(p).unwrap()),
+            json!({"a": {"b": 1}, "d": [{"e": 1, "f": 2}]})
+        );
         assert_eq!(PayloadSelector::None.apply(p), None);
     }
 }

@@ -51,8 +51,15 @@ impl VectorStorage {
     /// An empty storage for `kind`.
     pub fn new(kind: VectorKind) -> Self {
         match kind {
-            VectorKind::Dense { dim } => VectorStorage::Dense { dim, data: Vec::new(), present: Vec::new() },
-            VectorKind::Multi { dim } => VectorStorage::Multi { dim, data: Vec::new() },
+            VectorKind::Dense { dim } => VectorStorage::Dense {
+                dim,
+                data: Vec::new(),
+                present: Vec::new(),
+            },
+            VectorKind::Multi { dim } => VectorStorage::Multi {
+                dim,
+                data: Vec::new(),
+            },
             VectorKind::Sparse => VectorStorage::Sparse(Vec::new()),
         }
     }

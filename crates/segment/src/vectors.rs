@@ -84,13 +84,22 @@ mod tests {
 
     #[test]
     fn sparse_validation() {
-        let ok = SparseVector { indices: vec![3, 1], values: vec![0.1, 0.2] };
+        let ok = SparseVector {
+            indices: vec![3, 1],
+            values: vec![0.1, 0.2],
+        };
         assert!(ok.validate().is_ok());
         assert_eq!(ok.sorted().indices, vec![1, 3]);
         assert_eq!(ok.sorted().values, vec![0.2, 0.1]);
-        let dup = SparseVector { indices: vec![1, 1], values: vec![0.1, 0.2] };
+        let dup = SparseVector {
+            indices: vec![1, 1],
+            values: vec![0.1, 0.2],
+        };
         assert!(dup.validate().is_err());
-        let short = SparseVector { indices: vec![1], values: vec![] };
+        let short = SparseVector {
+            indices: vec![1],
+            values: vec![],
+        };
         assert!(short.validate().is_err());
     }
 }

@@ -1,1 +1,131 @@
-fn main() {}
+//! The `vectorizer` binary: configuration, storage, REST service, flushing
+//! and graceful shutdown.
+
+mod http;
+mod settings;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::Context;
+use clap::Parser;
+use storage::toc::TableOfContent;
+use tracing::{error, info};
+
+use crate::settings::Settings;
+
+/// Vectorizer: a Qdrant-compatible vector search engine.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// Path to an extra configuration file, applied over config/*.yaml.
+    #[arg(long)]
+    config_path: Option<PathBuf>,
+    /// Directory holding config.yaml, $RUN_MODE.yaml and local.yaml.
+    #[arg(long, default_value = "config")]
+    config_dir: PathBuf,
+}
+
+fn init_logging(level: &str) {
+    let level = level
+        .parse::<tracing::Level>()
+        .unwrap_or(tracing::Level::INFO);
+    tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_target(false)
+        .init();
+}
+
+/// Flushes every collection whose flush interval has passed.
+async fn flush_loop(toc: Arc<TableOfContent>) {
+    let mut last: std::collections::HashMap<String, Instant> = Default::default();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        let toc = toc.clone();
+        let mut due = Vec::new();
+        for name in toc.collection_names() {
+            let Ok(c) = toc.get(&name) else { continue };
+            let interval = Duration::from_secs(c.config().optimizer_config.flush_interval_sec);
+            let then = *last.entry(name.clone()).or_insert_with(Instant::now);
+            if then.elapsed() >= interval {
+                last.insert(name.clone(), Instant::now());
+                due.push((name, c));
+            }
+        }
+        let _ = tokio::task::spawn_blocking(move || {
+            for (name, c) in due {
+                if let Err(e) = c.flush() {
+                    error!(collection = %name, error = %e, "periodic flush failed");
+                }
+            }
+        })
+        .await;
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    info!("shutdown requested");
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let settings = Settings::load(
+        &args.config_dir,
+        args.config_path.as_deref(),
+        std::env::vars(),
+    )?;
+    init_logging(&settings.log_level);
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if settings.service.max_workers > 0 {
+        runtime.worker_threads(settings.service.max_workers);
+    }
+    runtime.enable_all().build()?.block_on(run(settings))
+}
+
+async fn run(settings: Settings) -> anyhow::Result<()> {
+    info!(version = env!("CARGO_PKG_VERSION"), storage = %settings.storage.storage_path.display(), "starting Vectorizer");
+    let storage_path = settings.storage.storage_path.clone();
+    let defaults = settings.collection_defaults();
+    let toc = tokio::task::spawn_blocking(move || TableOfContent::open(&storage_path, defaults))
+        .await?
+        .context("opening storage")?;
+    let toc = Arc::new(toc);
+    let addr = format!("{}:{}", settings.service.host, settings.service.http_port);
+    let state = http::AppState {
+        toc: toc.clone(),
+        settings: Arc::new(settings),
+        instance_id: uuid::Uuid::new_v4(),
+        started: SystemTime::now(),
+    };
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
+    info!(%addr, "REST API listening");
+    let flusher = tokio::spawn(flush_loop(toc.clone()));
+    axum::serve(listener, http::router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    flusher.abort();
+    let t = toc.clone();
+    tokio::task::spawn_blocking(move || t.flush_all()).await?;
+    info!("flushed all collections; bye");
+    Ok(())
+}

@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    HnswConfig, MaxOptimizationThreads, Memory, OptimizersConfig, PayloadStorageParams, QuantizationConfigDiff,
-    WalConfig,
+    HnswConfig, MaxOptimizationThreads, Memory, OptimizersConfig, PayloadStorageParams,
+    QuantizationConfigDiff, WalConfig,
 };
 
 /// Overrides of [`HnswConfig`].
@@ -98,13 +98,22 @@ impl OptimizersConfigDiff {
     /// Applies the set fields to `base`.
     pub fn apply_to(&self, base: &mut OptimizersConfig) {
         set(&mut base.deleted_threshold, self.deleted_threshold);
-        set(&mut base.vacuum_min_vector_number, self.vacuum_min_vector_number);
-        set(&mut base.default_segment_number, self.default_segment_number);
+        set(
+            &mut base.vacuum_min_vector_number,
+            self.vacuum_min_vector_number,
+        );
+        set(
+            &mut base.default_segment_number,
+            self.default_segment_number,
+        );
         set_opt(&mut base.max_segment_size, self.max_segment_size);
         set_opt(&mut base.memmap_threshold, self.memmap_threshold);
         set_opt(&mut base.indexing_threshold, self.indexing_threshold);
         set(&mut base.flush_interval_sec, self.flush_interval_sec);
-        set_opt(&mut base.max_optimization_threads, self.max_optimization_threads);
+        set_opt(
+            &mut base.max_optimization_threads,
+            self.max_optimization_threads,
+        );
         set_opt(&mut base.prevent_unoptimized, self.prevent_unoptimized);
     }
 }

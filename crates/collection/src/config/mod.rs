@@ -14,7 +14,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub use diff::{CollectionParamsDiff, HnswConfigDiff, OptimizersConfigDiff, VectorParamsDiff, WalConfigDiff};
+pub use diff::{
+    CollectionParamsDiff, HnswConfigDiff, OptimizersConfigDiff, VectorParamsDiff, WalConfigDiff,
+};
 pub use quantization::{QuantizationConfig, QuantizationConfigDiff};
 pub use validate::{validate_strict_mode, Validate, ValidationErrors};
 

@@ -4,9 +4,13 @@ use super::*;
 
 #[test]
 fn vectors_config_forms() {
-    let single: VectorsConfig = serde_json::from_value(json!({"size": 4, "distance": "Cosine"})).unwrap();
+    let single: VectorsConfig =
+        serde_json::from_value(json!({"size": 4, "distance": "Cosine"})).unwrap();
     assert!(matches!(single, VectorsConfig::Single(_)));
-    assert_eq!(serde_json::to_value(&single).unwrap(), json!({"size": 4, "distance": "Cosine"}));
+    assert_eq!(
+        serde_json::to_value(&single).unwrap(),
+        json!({"size": 4, "distance": "Cosine"})
+    );
     let named: VectorsConfig = serde_json::from_value(json!({
         "b": {"size": 2, "distance": "Dot", "multivector_config": {"comparator": "max_sim"}},
         "a": {"size": 3, "distance": "Euclid", "datatype": "float16", "on_disk": true}
@@ -31,13 +35,19 @@ fn quantization_forms() {
     }
     let off: QuantizationConfigDiff = serde_json::from_value(json!("Disabled")).unwrap();
     assert_eq!(off.apply(), None);
-    assert!(serde_json::from_value::<QuantizationConfig>(json!({"scalar": {"type": "int8", "x": 1}})).is_err());
+    assert!(serde_json::from_value::<QuantizationConfig>(
+        json!({"scalar": {"type": "int8", "x": 1}})
+    )
+    .is_err());
 }
 
 #[test]
 fn validation_messages() {
     let mut e = ValidationErrors::default();
-    let hnsw = HnswConfigDiff { ef_construct: Some(2), ..Default::default() };
+    let hnsw = HnswConfigDiff {
+        ef_construct: Some(2),
+        ..Default::default()
+    };
     hnsw.validate("hnsw_config", &mut e);
     validate::validate_strict_mode(&json!({"max_query_limit": 0}), "strict_mode_config", &mut e);
     assert_eq!(

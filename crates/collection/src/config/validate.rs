@@ -4,8 +4,8 @@
 use serde_json::Value;
 
 use super::{
-    CollectionParamsDiff, HnswConfigDiff, OptimizersConfigDiff, QuantizationConfig, SparseIndexParams, VectorParams,
-    WalConfigDiff,
+    CollectionParamsDiff, HnswConfigDiff, OptimizersConfigDiff, QuantizationConfig,
+    SparseIndexParams, VectorParams, WalConfigDiff,
 };
 
 /// Collected validation messages.
@@ -17,7 +17,9 @@ impl ValidationErrors {
     pub fn min<T: PartialOrd + std::fmt::Display>(&mut self, path: &str, value: Option<T>, min: T) {
         if let Some(v) = value {
             if v < min {
-                self.0.push(format!("{path}: value {v} invalid, must be {min} or larger"));
+                self.0.push(format!(
+                    "{path}: value {v} invalid, must be {min} or larger"
+                ));
             }
         }
     }
@@ -26,7 +28,9 @@ impl ValidationErrors {
     pub fn max<T: PartialOrd + std::fmt::Display>(&mut self, path: &str, value: Option<T>, max: T) {
         if let Some(v) = value {
             if v > max {
-                self.0.push(format!("{path}: value {v} invalid, must be {max} or smaller"));
+                self.0.push(format!(
+                    "{path}: value {v} invalid, must be {max} or smaller"
+                ));
             }
         }
     }
@@ -71,15 +75,31 @@ impl<T: Validate> Validate for Option<T> {
 impl Validate for HnswConfigDiff {
     fn validate(&self, path: &str, e: &mut ValidationErrors) {
         e.min(&join(path, "ef_construct"), self.ef_construct, 4);
-        e.min(&join(path, "full_scan_threshold"), self.full_scan_threshold, 10);
+        e.min(
+            &join(path, "full_scan_threshold"),
+            self.full_scan_threshold,
+            10,
+        );
     }
 }
 
 impl Validate for OptimizersConfigDiff {
     fn validate(&self, path: &str, e: &mut ValidationErrors) {
-        e.min(&join(path, "deleted_threshold"), self.deleted_threshold, 0.0);
-        e.max(&join(path, "deleted_threshold"), self.deleted_threshold, 1.0);
-        e.min(&join(path, "vacuum_min_vector_number"), self.vacuum_min_vector_number, 100);
+        e.min(
+            &join(path, "deleted_threshold"),
+            self.deleted_threshold,
+            0.0,
+        );
+        e.max(
+            &join(path, "deleted_threshold"),
+            self.deleted_threshold,
+            1.0,
+        );
+        e.min(
+            &join(path, "vacuum_min_vector_number"),
+            self.vacuum_min_vector_number,
+            100,
+        );
         e.min(&join(path, "max_segment_size"), self.max_segment_size, 1);
     }
 }
@@ -92,8 +112,16 @@ impl Validate for WalConfigDiff {
 
 impl Validate for CollectionParamsDiff {
     fn validate(&self, path: &str, e: &mut ValidationErrors) {
-        e.min(&join(path, "replication_factor"), self.replication_factor, 1);
-        e.min(&join(path, "write_consistency_factor"), self.write_consistency_factor, 1);
+        e.min(
+            &join(path, "replication_factor"),
+            self.replication_factor,
+            1,
+        );
+        e.min(
+            &join(path, "write_consistency_factor"),
+            self.write_consistency_factor,
+            1,
+        );
     }
 }
 
@@ -112,7 +140,8 @@ impl Validate for VectorParams {
         e.min(&join(path, "size"), Some(self.size), 1);
         e.max(&join(path, "size"), Some(self.size), 65536);
         self.hnsw_config.validate(&join(path, "hnsw_config"), e);
-        self.quantization_config.validate(&join(path, "quantization_config"), e);
+        self.quantization_config
+            .validate(&join(path, "quantization_config"), e);
     }
 }
 
@@ -121,8 +150,13 @@ impl Validate for SparseIndexParams {
 }
 
 /// Strict-mode fields whose value must be at least 1.
-const STRICT_MODE_MIN_ONE: &[&str] =
-    &["max_query_limit", "max_timeout", "read_rate_limit", "write_rate_limit", "max_points_count"];
+const STRICT_MODE_MIN_ONE: &[&str] = &[
+    "max_query_limit",
+    "max_timeout",
+    "read_rate_limit",
+    "write_rate_limit",
+    "max_points_count",
+];
 
 /// Validates a strict-mode object: known numeric fields must be
 /// non-negative integers and some at least 1.
@@ -136,7 +170,10 @@ pub fn validate_strict_mode(value: &Value, path: &str, e: &mut ValidationErrors)
             e.min(&join(path, key), Some(n), 1);
         }
     }
-    if let Some(p) = obj.get("max_resident_memory_percent").and_then(Value::as_u64) {
+    if let Some(p) = obj
+        .get("max_resident_memory_percent")
+        .and_then(Value::as_u64)
+    {
         e.min(&join(path, "max_resident_memory_percent"), Some(p), 1);
         e.max(&join(path, "max_resident_memory_percent"), Some(p), 100);
     }

@@ -1,7 +1,10 @@
 use super::*;
 
 fn bodies(records: &[(u64, Vec<u8>)]) -> Vec<(u64, String)> {
-    records.iter().map(|(op, b)| (*op, String::from_utf8(b.clone()).unwrap())).collect()
+    records
+        .iter()
+        .map(|(op, b)| (*op, String::from_utf8(b.clone()).unwrap()))
+        .collect()
 }
 
 #[test]
@@ -36,7 +39,11 @@ fn truncation_keeps_unpersisted_records() {
     drop(wal);
     let (wal, recs) = Wal::open(dir.path(), 1, 1).unwrap();
     assert!(recs.is_empty());
-    assert_eq!(wal.next_op(), 7, "numbering continues after a full truncation");
+    assert_eq!(
+        wal.next_op(),
+        7,
+        "numbering continues after a full truncation"
+    );
 }
 
 /// Cutting or corrupting the log at any byte of its tail keeps every record
@@ -54,7 +61,12 @@ fn damage_at_every_tail_offset() {
         ends.push(total);
     }
     drop(wal);
-    let file = fs::read_dir(dir.path()).unwrap().next().unwrap().unwrap().path();
+    let file = fs::read_dir(dir.path())
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     let original = fs::read(&file).unwrap();
     let tail_start = ends[1];
     for cut in tail_start..original.len() {
@@ -77,7 +89,11 @@ fn damage_at_every_tail_offset() {
             assert_eq!(op, intact as u64 + 1);
             drop(wal);
             let (_, again) = Wal::open(dir.path(), 1, 1).unwrap();
-            assert_eq!(again.len(), intact + 1, "cut={cut} corrupt={corrupt}: log usable after recovery");
+            assert_eq!(
+                again.len(),
+                intact + 1,
+                "cut={cut} corrupt={corrupt}: log usable after recovery"
+            );
         }
     }
 }

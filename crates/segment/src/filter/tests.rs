@@ -11,11 +11,18 @@ fn path(p: &str) -> JsonPath {
 }
 
 fn field(key: &str, check: FieldCheck) -> Condition {
-    Condition::Field(FieldCondition { key: path(key), check })
+    Condition::Field(FieldCondition {
+        key: path(key),
+        check,
+    })
 }
 
 fn check(filter: &Filter, p: &Payload) -> bool {
-    filter.check(&PointView { id: Some(PointId::Num(1)), payload: p, vector_names: &|n| n.is_empty() })
+    filter.check(&PointView {
+        id: Some(PointId::Num(1)),
+        payload: p,
+        vector_names: &|n| n.is_empty(),
+    })
 }
 
 fn kw(s: &str) -> MatchValue {
@@ -25,18 +32,25 @@ fn kw(s: &str) -> MatchValue {
 #[test]
 fn match_over_arrays_and_types() {
     let p = payload(json!({"city": ["Berlin", "London"], "n": 1, "f": 1.0, "b": true}));
-    let m = |k: &str, v: MatchValue| Filter::must(vec![field(k, FieldCheck::Match(Match::Value(v)))]);
+    let m =
+        |k: &str, v: MatchValue| Filter::must(vec![field(k, FieldCheck::Match(Match::Value(v)))]);
     assert!(check(&m("city", kw("London")), &p));
     assert!(!check(&m("city", kw("Paris")), &p));
     assert!(check(&m("n", MatchValue::Integer(1)), &p));
-    assert!(!check(&m("f", MatchValue::Integer(1)), &p), "floats never match integers");
+    assert!(
+        !check(&m("f", MatchValue::Integer(1)), &p),
+        "floats never match integers"
+    );
     assert!(check(&m("b", MatchValue::Bool(true)), &p));
     assert!(!check(&m("n", MatchValue::Bool(true)), &p));
 }
 
 #[test]
 fn except_ignores_nulls_and_missing() {
-    let except = Filter::must(vec![field("a", FieldCheck::Match(Match::Except(vec![kw("x")])))]);
+    let except = Filter::must(vec![field(
+        "a",
+        FieldCheck::Match(Match::Except(vec![kw("x")])),
+    )]);
     assert!(check(&except, &payload(json!({"a": "y"}))));
     assert!(!check(&except, &payload(json!({"a": "x"}))));
     assert!(!check(&except, &payload(json!({"a": null}))));
@@ -63,14 +77,33 @@ fn empty_and_null() {
 
 #[test]
 fn ranges_and_datetimes() {
-    let r = Filter::must(vec![field("n", FieldCheck::Range(Range { gte: Some(1.0), lt: Some(3.0), ..Range::default() }))]);
+    let r = Filter::must(vec![field(
+        "n",
+        FieldCheck::Range(Range {
+            gte: Some(1.0),
+            lt: Some(3.0),
+            ..Range::default()
+        }),
+    )]);
     assert!(check(&r, &payload(json!({"n": [0, 2]}))));
     assert!(!check(&r, &payload(json!({"n": 3}))));
     assert!(!check(&r, &payload(json!({"n": true}))));
     let t = parse_datetime("2020-01-01T00:00:00Z").unwrap();
-    let d = Filter::must(vec![field("t", FieldCheck::DatetimeRange(Range { gt: Some(t), ..Range::default() }))]);
-    assert!(check(&d, &payload(json!({"t": "2020-01-01T00:00:01+00:00"}))));
-    assert!(!check(&d, &payload(json!({"t": "2020-01-01T01:00:00+01:00"}))));
+    let d = Filter::must(vec![field(
+        "t",
+        FieldCheck::DatetimeRange(Range {
+            gt: Some(t),
+            ..Range::default()
+        }),
+    )]);
+    assert!(check(
+        &d,
+        &payload(json!({"t": "2020-01-01T00:00:01+00:00"}))
+    ));
+    assert!(!check(
+        &d,
+        &payload(json!({"t": "2020-01-01T01:00:00+01:00"}))
+    ));
     assert!(!check(&d, &payload(json!({"t": 5}))));
 }
 
@@ -82,13 +115,25 @@ fn clauses_combine() {
         must: vec![one("a", 1)],
         should: vec![one("b", 5), one("b", 2)],
         must_not: vec![one("a", 2)],
-        min_should: Some(MinShould { conditions: vec![one("a", 1), one("b", 2), one("c", 3)], min_count: 2 }),
+        min_should: Some(MinShould {
+            conditions: vec![one("a", 1), one("b", 2), one("c", 3)],
+            min_count: 2,
+        }),
     };
     assert!(check(&f, &p));
-    let f2 = Filter { should: vec![one("b", 5)], ..Filter::default() };
+    let f2 = Filter {
+        should: vec![one("b", 5)],
+        ..Filter::default()
+    };
     assert!(!check(&f2, &p));
-    assert!(check(&Filter::default(), &p), "an empty filter matches everything");
-    let has = Filter::must(vec![Condition::HasId([PointId::Num(1)].into()), Condition::HasVector(String::new())]);
+    assert!(
+        check(&Filter::default(), &p),
+        "an empty filter matches everything"
+    );
+    let has = Filter::must(vec![
+        Condition::HasId([PointId::Num(1)].into()),
+        Condition::HasVector(String::new()),
+    ]);
     assert!(check(&has, &p));
 }
 
@@ -99,30 +144,78 @@ fn nested_requires_same_element() {
         field("x", FieldCheck::Match(Match::Value(MatchValue::Integer(1)))),
         field("y", FieldCheck::Match(Match::Value(MatchValue::Integer(1)))),
     ]);
-    let nested = Filter::must(vec![Condition::Nested { path: path("d"), filter: Box::new(inner) }]);
+    let nested = Filter::must(vec![Condition::Nested {
+        path: path("d"),
+        filter: Box::new(inner),
+    }]);
     assert!(!check(&nested, &p));
 }
 
 #[test]
 fn geo_conditions() {
     let berlin = payload(json!({"g": {"lon": 13.4, "lat": 52.5}}));
-    let radius = Filter::must(vec![field("g", FieldCheck::GeoRadius { center: GeoPoint { lon: 13.41, lat: 52.5 }, radius: 1000.0 })]);
+    let radius = Filter::must(vec![field(
+        "g",
+        FieldCheck::GeoRadius {
+            center: GeoPoint {
+                lon: 13.41,
+                lat: 52.5,
+            },
+            radius: 1000.0,
+        },
+    )]);
     assert!(check(&radius, &berlin));
     let bbox = Filter::must(vec![field(
         "g",
-        FieldCheck::GeoBoundingBox { top_left: GeoPoint { lon: 13.0, lat: 53.0 }, bottom_right: GeoPoint { lon: 14.0, lat: 52.0 } },
+        FieldCheck::GeoBoundingBox {
+            top_left: GeoPoint {
+                lon: 13.0,
+                lat: 53.0,
+            },
+            bottom_right: GeoPoint {
+                lon: 14.0,
+                lat: 52.0,
+            },
+        },
     )]);
     assert!(check(&bbox, &berlin));
     let square = vec![
-        GeoPoint { lon: 13.0, lat: 52.0 },
-        GeoPoint { lon: 14.0, lat: 52.0 },
-        GeoPoint { lon: 14.0, lat: 53.0 },
-        GeoPoint { lon: 13.0, lat: 53.0 },
-        GeoPoint { lon: 13.0, lat: 52.0 },
+        GeoPoint {
+            lon: 13.0,
+            lat: 52.0,
+        },
+        GeoPoint {
+            lon: 14.0,
+            lat: 52.0,
+        },
+        GeoPoint {
+            lon: 14.0,
+            lat: 53.0,
+        },
+        GeoPoint {
+            lon: 13.0,
+            lat: 53.0,
+        },
+        GeoPoint {
+            lon: 13.0,
+            lat: 52.0,
+        },
     ];
-    let poly = Filter::must(vec![field("g", FieldCheck::GeoPolygon { exterior: square.clone(), interiors: vec![] })]);
+    let poly = Filter::must(vec![field(
+        "g",
+        FieldCheck::GeoPolygon {
+            exterior: square.clone(),
+            interiors: vec![],
+        },
+    )]);
     assert!(check(&poly, &berlin));
-    let holed = Filter::must(vec![field("g", FieldCheck::GeoPolygon { exterior: square.clone(), interiors: vec![square] })]);
+    let holed = Filter::must(vec![field(
+        "g",
+        FieldCheck::GeoPolygon {
+            exterior: square.clone(),
+            interiors: vec![square],
+        },
+    )]);
     assert!(!check(&holed, &berlin));
 }
 
@@ -139,7 +232,13 @@ fn full_text_without_index() {
 
 #[test]
 fn values_count() {
-    let f = Filter::must(vec![field("a", FieldCheck::ValuesCount(Range { gte: Some(2.0), ..Range::default() }))]);
+    let f = Filter::must(vec![field(
+        "a",
+        FieldCheck::ValuesCount(Range {
+            gte: Some(2.0),
+            ..Range::default()
+        }),
+    )]);
     assert!(check(&f, &payload(json!({"a": [1, 2]}))));
     assert!(!check(&f, &payload(json!({"a": 1}))));
     assert!(!check(&f, &payload(json!({}))));

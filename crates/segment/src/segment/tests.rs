@@ -23,7 +23,12 @@ fn dense(v: &[f32]) -> NamedVectors {
 #[test]
 fn upsert_read_delete() {
     let mut s = Segment::new(&schema());
-    s.upsert(1, PointId::Num(5), dense(&[1.0, 2.0]), payload(json!({"a": 1})));
+    s.upsert(
+        1,
+        PointId::Num(5),
+        dense(&[1.0, 2.0]),
+        payload(json!({"a": 1})),
+    );
     s.upsert(2, PointId::Num(3), dense(&[3.0, 4.0]), Payload::new());
     assert_eq!(s.points_count(), 2);
     let ids: Vec<_> = s.iter_from(None).map(|(id, _)| id).collect();
@@ -42,16 +47,33 @@ fn upsert_read_delete() {
 fn payload_operations() {
     let mut s = Segment::new(&schema());
     let id = PointId::Num(1);
-    s.upsert(1, id, dense(&[1.0, 0.0]), payload(json!({"a": 1, "b": {"c": 2}})));
-    s.set_payload(2, id, &payload(json!({"x": 1})), Some(&JsonPath::parse("b").unwrap()));
+    s.upsert(
+        1,
+        id,
+        dense(&[1.0, 0.0]),
+        payload(json!({"a": 1, "b": {"c": 2}})),
+    );
+    s.set_payload(
+        2,
+        id,
+        &payload(json!({"x": 1})),
+        Some(&JsonPath::parse("b").unwrap()),
+    );
     s.delete_payload(3, id, &[JsonPath::parse("a").unwrap()]);
     let off = s.offset(id).unwrap();
     let r = s.record(off, &PayloadSelector::All, &VectorSelector::None);
-    assert_eq!(serde_json::Value::Object(r.payload.unwrap()), json!({"b": {"c": 2, "x": 1}}));
+    assert_eq!(
+        serde_json::Value::Object(r.payload.unwrap()),
+        json!({"b": {"c": 2, "x": 1}})
+    );
     assert_eq!(r.vectors, None);
     assert_eq!(r.version, 3);
     s.clear_payload(4, id);
-    assert!(s.record(off, &PayloadSelector::All, &VectorSelector::None).payload.unwrap().is_empty());
+    assert!(s
+        .record(off, &PayloadSelector::All, &VectorSelector::None)
+        .payload
+        .unwrap()
+        .is_empty());
     assert!(!s.set_payload(5, PointId::Num(99), &Payload::new(), None));
 }
 
@@ -61,9 +83,20 @@ fn save_and_load_round_trip() {
     let path = dir.path().join("segment.bin");
     let mut s = Segment::new(&schema());
     let mut v = dense(&[1.0, 2.0]);
-    v.insert("s".into(), Vector::Sparse(SparseVector { indices: vec![4, 2], values: vec![0.4, 0.2] }));
+    v.insert(
+        "s".into(),
+        Vector::Sparse(SparseVector {
+            indices: vec![4, 2],
+            values: vec![0.4, 0.2],
+        }),
+    );
     v.insert("m".into(), Vector::Multi(vec![vec![1.0], vec![2.0]]));
-    s.upsert(7, PointId::Uuid(uuid::Uuid::from_u128(9)), v, payload(json!({"k": [1, "x", null]})));
+    s.upsert(
+        7,
+        PointId::Uuid(uuid::Uuid::from_u128(9)),
+        v,
+        payload(json!({"k": [1, "x", null]})),
+    );
     s.upsert(8, PointId::Num(1), NamedVectors::new(), Payload::new());
     s.save(&path).unwrap();
     let loaded = Segment::load(&path).unwrap();
@@ -78,5 +111,8 @@ fn save_and_load_round_trip() {
     let mut bytes = std::fs::read(&path).unwrap();
     bytes[12] ^= 0xff;
     std::fs::write(&path, bytes).unwrap();
-    assert!(matches!(Segment::load(&path), Err(SegmentError::Corrupted(_))));
+    assert!(matches!(
+        Segment::load(&path),
+        Err(SegmentError::Corrupted(_))
+    ));
 }

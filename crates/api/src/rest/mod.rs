@@ -1,0 +1,13 @@
+//! REST (JSON) wire types.
+
+pub mod collections;
+pub mod filter;
+pub mod points;
+pub mod records;
+
+use collection::CollectionError;
+
+/// Conversion failures are bad input.
+pub(crate) fn bad(message: impl Into<String>) -> CollectionError {
+    CollectionError::BadInput(message.into())
+}

@@ -1,0 +1,147 @@
+//! The REST service: routes, shared state and response conventions.
+
+mod collections;
+mod extract;
+mod points;
+mod response;
+mod service;
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::Response;
+use axum::routing::{get, post, put};
+use axum::Router;
+use storage::toc::TableOfContent;
+use tower_http::cors::CorsLayer;
+
+use crate::settings::Settings;
+pub use response::ApiError;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The catalog.
+    pub toc: Arc<TableOfContent>,
+    /// The configuration.
+    pub settings: Arc<Settings>,
+    /// Instance id reported by telemetry.
+    pub instance_id: uuid::Uuid,
+    /// When the server started.
+    pub started: SystemTime,
+}
+
+/// Runs blocking storage work off the async reactor.
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("Service internal error: {e}"),
+        )
+    })?
+}
+
+fn api_routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(service::root))
+        .route("/healthz", get(service::healthz))
+        .route("/livez", get(service::healthz))
+        .route("/readyz", get(service::readyz))
+        .route("/telemetry", get(service::telemetry))
+        .route("/metrics", get(service::metrics))
+        .route(
+            "/issues",
+            get(service::issues).delete(service::clear_issues),
+        )
+        .route("/cluster", get(service::cluster))
+        .route("/collections", get(collections::list))
+        .route("/collections/aliases", post(collections::update_aliases))
+        .route("/aliases", get(collections::list_aliases))
+        .route(
+            "/collections/{name}",
+            get(collections::info)
+                .put(collections::create)
+                .patch(collections::update)
+                .delete(collections::delete),
+        )
+        .route("/collections/{name}/exists", get(collections::exists))
+        .route(
+            "/collections/{name}/aliases",
+            get(collections::collection_aliases),
+        )
+        .route(
+            "/collections/{name}/optimizations",
+            get(collections::optimizations),
+        )
+        .route(
+            "/collections/{name}/vectors/{vector}",
+            put(collections::create_vector).delete(collections::delete_vector),
+        )
+        .route(
+            "/collections/{name}/points",
+            put(points::upsert).post(points::retrieve),
+        )
+        .route("/collections/{name}/points/{id}", get(points::get_point))
+        .route("/collections/{name}/points/delete", post(points::delete))
+        .route("/collections/{name}/points/batch", post(points::batch))
+        .route(
+            "/collections/{name}/points/vectors",
+            put(points::update_vectors),
+        )
+        .route(
+            "/collections/{name}/points/vectors/delete",
+            post(points::delete_vectors),
+        )
+        .route(
+            "/collections/{name}/points/payload",
+            post(points::set_payload).put(points::overwrite_payload),
+        )
+        .route(
+            "/collections/{name}/points/payload/delete",
+            post(points::delete_payload),
+        )
+        .route(
+            "/collections/{name}/points/payload/clear",
+            post(points::clear_payload),
+        )
+        .route("/collections/{name}/points/scroll", post(points::scroll))
+        .route("/collections/{name}/points/count", post(points::count))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "Not found: no such endpoint")
+}
+
+async fn server_header(mut response: Response) -> Response {
+    let value = concat!("vectorizer/", env!("CARGO_PKG_VERSION"));
+    response
+        .headers_mut()
+        .insert(header::SERVER, HeaderValue::from_static(value));
+    response
+}
+
+/// The whole REST application, also served under `/qdrant`.
+pub fn router(state: AppState) -> Router {
+    let limit = state
+        .settings
+        .service
+        .max_request_size_mb
+        .saturating_mul(1024 * 1024);
+    let cors = state.settings.service.enable_cors;
+    let api = api_routes();
+    let mut app = Router::new()
+        .merge(api.clone())
+        .nest("/qdrant", api)
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::map_response(server_header))
+        .with_state(state);
+    if cors {
+        app = app.layer(CorsLayer::very_permissive());
+    }
+    app
+}
