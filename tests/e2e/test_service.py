@@ -1,0 +1,66 @@
+"""Service endpoints: version, health, telemetry, prefix, headers."""
+
+import requests
+
+
+def test_root_is_bare_version_info(api):
+    r = api.get("/")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["title"] == "qdrant - vector search engine"
+    assert body["version"].startswith("1.20.")
+    assert "result" not in body
+    assert r.headers["server"].startswith("vectorizer/")
+
+
+def test_health_endpoints(api):
+    for path, text in [("/healthz", "healthz check passed"), ("/livez", "healthz check passed"), ("/readyz", "all shards are ready")]:
+        r = api.get(path)
+        assert r.status_code == 200
+        assert r.text == text
+
+
+def test_telemetry_issues_cluster(api):
+    t = api.get("/telemetry")
+    assert t.status_code == 200
+    assert t.json()["result"]["app"]["name"] == "vectorizer"
+    assert api.get("/issues").status_code == 200
+    assert api.delete("/issues").json()["result"] is True
+    assert api.get("/cluster").json()["result"] == {"status": "disabled"}
+    m = api.get("/metrics")
+    assert m.status_code == 200 and "collections_total" in m.text
+
+
+def test_everything_is_served_under_qdrant_prefix(api, client, collection_name):
+    assert api.get("/qdrant").json()["title"] == "qdrant - vector search engine"
+    r = api.put(f"/qdrant/collections/{collection_name}", {"vectors": {"size": 2, "distance": "Dot"}})
+    assert r.status_code == 200, r.text
+    assert api.get(f"/qdrant/collections/{collection_name}/exists").json()["result"] == {"exists": True}
+    assert client.collection_exists(collection_name)
+
+
+def test_unknown_endpoint_is_404(api):
+    r = requests.get(api.base + "/no/such/thing")
+    assert r.status_code == 404
+
+
+def test_cors_preflight(api):
+    r = requests.options(
+        api.base + "/collections",
+        headers={"Origin": "http://example.com", "Access-Control-Request-Method": "GET"},
+    )
+    assert r.status_code == 200
+    assert "access-control-allow-origin" in {k.lower() for k in r.headers}
+
+
+def test_schema_validation_catches_wrong_shapes():
+    import jsonschema
+    import pytest
+
+    import openapi
+
+    openapi.validate("GET", "/collections", 200, {"result": {"collections": [{"name": "a"}]}, "status": "ok", "time": 0.1})
+    with pytest.raises(jsonschema.ValidationError):
+        openapi.validate("GET", "/collections", 200, {"result": {"collections": [{"nam": "a"}]}, "status": "ok", "time": 0.1})
+    with pytest.raises(jsonschema.ValidationError):
+        openapi.validate("POST", "/collections/x/points/count", 200, {"result": {"count": -1}, "status": "ok", "time": 0})
