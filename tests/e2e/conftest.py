@@ -165,7 +165,7 @@ _counter = [0]
 def collection_name(request, client):
     """A fresh collection name, deleted after the test."""
     _counter[0] += 1
-    name = f"t{_counter[0]}_{request.node.name[:40]}".replace("[", "_").replace("]", "_").replace("-", "_")
+    name = f"t{_counter[0]}_" + "".join(ch if ch.isalnum() else "_" for ch in request.node.name[:40])
     yield name
     client.delete_collection(name)
 

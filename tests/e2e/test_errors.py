@@ -1,0 +1,137 @@
+"""Bad input on every point endpoint: Qdrant's status codes and texts."""
+
+import pytest
+import requests
+
+from conftest import Server, error_of
+
+
+@pytest.fixture
+def coll(api, collection_name):
+    r = api.put(f"/collections/{collection_name}", {"vectors": {"size": 4, "distance": "Dot"}, "sparse_vectors": {"s": {}}})
+    assert r.status_code == 200
+    api.put(f"/collections/{collection_name}/points?wait=true", {"points": [{"id": 1, "vector": [1, 2, 3, 4], "payload": {"a": 1}}]})
+    return f"/collections/{collection_name}"
+
+
+UNPARSABLE = [
+    ("PUT", "/points", {"points": [{"id": 1}]}),
+    ("PUT", "/points", {"points": [{"id": -1, "vector": [1, 2, 3, 4]}]}),
+    ("PUT", "/points", {"points": [{"id": "not-a-uuid", "vector": [1, 2, 3, 4]}]}),
+    ("PUT", "/points", {"points": [{"id": 1, "vector": "abc"}]}),
+    ("PUT", "/points", {"nothing": []}),
+    ("POST", "/points", {"ids": "x"}),
+    ("POST", "/points", {}),
+    ("POST", "/points/delete", {"points": [1.5]}),
+    ("POST", "/points/batch", {"operations": [{"explode": {}}]}),
+    ("PUT", "/points/vectors", {"points": [{"id": 1}]}),
+    ("POST", "/points/vectors/delete", {"points": [1]}),
+    ("POST", "/points/payload", {"points": [1]}),
+    ("PUT", "/points/payload", {"payload": "x", "points": [1]}),
+    ("POST", "/points/payload/delete", {"points": [1]}),
+    ("POST", "/points/payload/clear", {"points": "all"}),
+    ("POST", "/points/scroll", {"limit": "ten"}),
+    ("POST", "/points/scroll", {"filter": {"must": [{"key": "a", "match": {"value": [1, 2]}}]}}),
+    ("POST", "/points/scroll", {"filter": {"must": [{"unknown_condition": 1}]}}),
+    ("POST", "/points/count", {"filter": {"must": [{"key": "a", "range": {"gte": "yesterday"}}]}}),
+    ("POST", "/points/count", {"exact": "yes"}),
+]
+
+
+@pytest.mark.parametrize("method,suffix,body", UNPARSABLE)
+def test_unparsable_bodies_are_400(api, coll, method, suffix, body):
+    r = api.call(method, coll + suffix, body)
+    assert r.status_code == 400, r.text
+    assert error_of(r).startswith("Format error in JSON body: "), error_of(r)
+
+
+@pytest.mark.parametrize(
+    "method,suffix",
+    [("PUT", "/points"), ("POST", "/points"), ("POST", "/points/delete"), ("POST", "/points/batch"), ("POST", "/points/scroll"), ("POST", "/points/count"), ("POST", "/points/payload")],
+)
+def test_malformed_json_is_400(api, coll, method, suffix):
+    r = api.call(method, coll + suffix, raw='{"points": [')
+    assert r.status_code == 400
+    assert error_of(r).startswith("Format error in JSON body: EOF while parsing")
+
+
+WRONG_INPUT = [
+    ("PUT", "/points", {"points": [{"id": 1, "vector": [1, 2]}]}, "Wrong input: Vector dimension error: expected dim: 4, got 2"),
+    ("PUT", "/points", {"points": [{"id": 1, "vector": {"x": [1, 2, 3, 4]}}]}, "Wrong input: Not existing vector name error: x"),
+    ("PUT", "/points", {"batch": {"ids": [1], "vectors": [[1, 2, 3]]}}, "Wrong input: Vector dimension error: expected dim: 4, got 3"),
+    ("PUT", "/points", {"points": [{"id": 1, "vector": {"s": {"indices": [1, 1], "values": [1, 2]}}}]}, "Wrong input: indices must be unique"),
+    ("PUT", "/points", {"points": [{"id": 1, "vector": {"s": {"indices": [1], "values": [1, 2]}}}]}, "Wrong input: indices and values must have the same length"),
+    ("PUT", "/points/vectors", {"points": [{"id": 1, "vector": [1]}]}, "Wrong input: Vector dimension error: expected dim: 4, got 1"),
+    ("POST", "/points/vectors/delete", {"points": [1], "vector": ["nope"]}, "Wrong input: Not existing vector name error: nope"),
+    ("POST", "/points/payload", {"payload": {"a": 1}}, "Wrong input: Either list of point ids or filter must be provided"),
+    ("POST", "/points/payload", {"payload": {"a": 1}, "points": [1], "key": "a..b"}, "Wrong input: Invalid payload key path: `a..b`"),
+    ("POST", "/points", {"ids": [1], "with_vector": ["zz"]}, "Wrong input: Not existing vector name error: zz"),
+]
+
+
+@pytest.mark.parametrize("method,suffix,body,message", WRONG_INPUT)
+def test_wrong_input_is_400_and_changes_nothing(api, coll, method, suffix, body, message):
+    r = api.call(method, coll + suffix, body)
+    assert r.status_code == 400, r.text
+    assert error_of(r) == message
+    p = api.get(coll + "/points/1").json()["result"]
+    assert p == {"id": 1, "payload": {"a": 1}, "vector": [1.0, 2.0, 3.0, 4.0]}
+
+
+def test_validation_errors_are_422(api, coll):
+    r = api.put(coll + "/points", {"batch": {"ids": [1, 2], "vectors": [[1, 2, 3, 4]]}})
+    assert r.status_code == 422
+    assert error_of(r) == "Validation error in JSON body: [batch: number of ids and vectors must be equal (2 != 1)]"
+    r = api.post(coll + "/points/scroll", {"limit": 0})
+    assert r.status_code == 422
+    r = api.post(coll + "/points/scroll", {"filter": {"min_should": {"conditions": [], "min_count": 0}}})
+    assert r.status_code == 422
+
+
+def test_not_found(api, coll):
+    for method, suffix, body in [
+        ("PUT", "/points", {"points": [{"id": 1, "vector": [1, 2, 3, 4]}]}),
+        ("POST", "/points", {"ids": [1]}),
+        ("POST", "/points/scroll", {}),
+        ("POST", "/points/count", {}),
+        ("POST", "/points/delete", {"points": [1]}),
+    ]:
+        r = api.call(method, "/collections/missing_collection" + suffix, body)
+        assert r.status_code == 404
+        assert error_of(r) == "Not found: Collection `missing_collection` doesn't exist!"
+    r = api.get(coll + "/points/999")
+    assert r.status_code == 404
+    assert error_of(r) == "Not found: Point with id 999 does not exists!"
+    r = api.post(coll + "/points/payload?wait=true", {"payload": {"a": 2}, "points": [1, 777]})
+    assert r.status_code == 404
+    assert error_of(r) == "Not found: No point with id 777 found"
+    assert api.get(coll + "/points/1").json()["result"]["payload"] == {"a": 1}
+    r = api.get(coll + "/points/not-an-id")
+    assert r.status_code == 400
+
+
+def test_bad_query_parameters(api, coll):
+    r = api.put(coll + "/points?wait=maybe", {"points": [{"id": 2, "vector": [1, 2, 3, 4]}]})
+    assert r.status_code == 400
+    assert error_of(r).startswith("Query deserialize error: ")
+    r = api.put(coll + "/points?ordering=chaotic", {"points": [{"id": 2, "vector": [1, 2, 3, 4]}]})
+    assert r.status_code == 400
+
+
+def test_order_by_without_index(api, coll):
+    r = api.post(coll + "/points/scroll", {"order_by": "a"})
+    assert r.status_code == 400
+    assert error_of(r).startswith("Wrong input: No range index for `order_by` key: `a`.")
+
+
+def test_oversized_body_is_413(tmpdir_path):
+    s = Server(tmpdir_path, {"QDRANT__SERVICE__MAX_REQUEST_SIZE_MB": "1"}).start()
+    try:
+        requests.put(s.url + "/collections/big", json={"vectors": {"size": 4, "distance": "Dot"}})
+        points = [{"id": i, "vector": [0.123456789] * 4, "payload": {"pad": "x" * 100}} for i in range(20000)]
+        r = requests.put(s.url + "/collections/big/points", json={"points": points})
+        assert r.status_code == 413
+        assert "error" in r.json()["status"]
+        assert requests.post(s.url + "/collections/big/points/count", json={}).json()["result"]["count"] == 0
+    finally:
+        s.stop()
