@@ -10,7 +10,7 @@ use uuid::Uuid;
 ///
 /// Ordering puts every numeric id before every UUID, numbers by value and
 /// UUIDs by their 128-bit value; scroll pages follow this order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(untagged)]
 pub enum PointId {
     /// A numeric id.
@@ -42,6 +42,44 @@ impl FromStr for PointId {
     }
 }
 
+impl<'de> Deserialize<'de> for PointId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = PointId;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an unsigned integer or a UUID")
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<PointId, E> {
+                Ok(PointId::Num(v))
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<PointId, E> {
+                u64::try_from(v).map(PointId::Num).map_err(|_| invalid(v))
+            }
+
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<PointId, E> {
+                Err(invalid(v))
+            }
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<PointId, E> {
+                Uuid::parse_str(v)
+                    .map(PointId::Uuid)
+                    .map_err(|_| invalid(v))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+fn invalid<E: serde::de::Error>(v: impl fmt::Display) -> E {
+    E::custom(format!(
+        "value {v} is not a valid point ID, valid values are either an unsigned integer or a UUID"
+    ))
+}
+
 impl From<u64> for PointId {
     fn from(n: u64) -> Self {
         PointId::Num(n)
@@ -70,5 +108,25 @@ mod tests {
         }
         assert_eq!("42".parse::<PointId>().unwrap(), PointId::Num(42));
         assert!("nope".parse::<PointId>().is_err());
+    }
+
+    #[test]
+    fn json_ids() {
+        let ids: Vec<PointId> =
+            serde_json::from_str(r#"[1, "5C56C79369F34FBF87E6C4BF54C28C26"]"#).unwrap();
+        assert_eq!(
+            serde_json::to_string(&ids).unwrap(),
+            r#"[1,"5c56c793-69f3-4fbf-87e6-c4bf54c28c26"]"#
+        );
+        for bad in ["-1", "1.5", r#""abc""#, "true"] {
+            let err = serde_json::from_str::<PointId>(bad)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("is not a valid point ID")
+                    || err.contains("an unsigned integer or a UUID"),
+                "{bad}: {err}"
+            );
+        }
     }
 }

@@ -245,7 +245,7 @@ pub struct FieldCondition {
 
 /// A match as JSON.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, rename = "Match")]
 pub enum WireMatch {
     /// Exact value.
     Value {
@@ -286,7 +286,7 @@ pub enum WireMatch {
 
 /// A keyword, integer or boolean.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, rename = "ValueVariants")]
 pub enum ValueVariant {
     /// A string.
     Keyword(String),

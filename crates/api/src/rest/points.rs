@@ -120,38 +120,62 @@ pub struct Batch {
     pub payloads: Option<Vec<Option<Payload>>>,
 }
 
+/// The points of an upsert: column-wise or row-wise.
+#[derive(Debug, Clone)]
+pub enum PointsInput {
+    /// Column-wise (`batch`).
+    Batch(Batch),
+    /// Row-wise (`points`).
+    List(Vec<PointStruct>),
+}
+
 /// An upsert request body.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-pub enum PointInsertOperations {
-    /// Column-wise.
-    Batch {
-        /// The batch.
-        batch: Batch,
-        /// Shard key (single-shard collections ignore it).
-        #[serde(default)]
-        shard_key: Option<Value>,
-        /// Update filter.
-        #[serde(default)]
-        update_filter: Option<Filter>,
-        /// Update mode.
-        #[serde(default)]
-        update_mode: Option<WireUpdateMode>,
-    },
-    /// Row-wise.
-    List {
-        /// The points.
-        points: Vec<PointStruct>,
-        /// Shard key.
-        #[serde(default)]
-        shard_key: Option<Value>,
-        /// Update filter.
-        #[serde(default)]
-        update_filter: Option<Filter>,
-        /// Update mode.
-        #[serde(default)]
-        update_mode: Option<WireUpdateMode>,
-    },
+#[serde(try_from = "RawInsert")]
+pub struct PointInsertOperations {
+    /// The points.
+    pub points: PointsInput,
+    /// Update filter.
+    pub update_filter: Option<Filter>,
+    /// Update mode.
+    pub update_mode: Option<WireUpdateMode>,
+}
+
+/// Both upsert forms read in one pass, so errors keep their position.
+#[derive(Deserialize)]
+struct RawInsert {
+    #[serde(default)]
+    batch: Option<Batch>,
+    #[serde(default)]
+    points: Option<Vec<PointStruct>>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    shard_key: Option<Value>,
+    #[serde(default)]
+    update_filter: Option<Filter>,
+    #[serde(default)]
+    update_mode: Option<WireUpdateMode>,
+}
+
+impl TryFrom<RawInsert> for PointInsertOperations {
+    type Error = String;
+
+    fn try_from(raw: RawInsert) -> std::result::Result<Self, String> {
+        let points = match (raw.batch, raw.points) {
+            (Some(batch), None) => PointsInput::Batch(batch),
+            (None, Some(list)) => PointsInput::List(list),
+            _ => {
+                return Err(
+                    "data did not match any variant of untagged enum PointInsertOperations".into(),
+                )
+            }
+        };
+        Ok(PointInsertOperations {
+            points,
+            update_filter: raw.update_filter,
+            update_mode: raw.update_mode,
+        })
+    }
 }
 
 /// Update mode as JSON.
@@ -237,19 +261,10 @@ impl Batch {
 impl PointInsertOperations {
     /// Converts into an upsert request.
     pub fn convert(self) -> Result<UpdateRequest> {
-        let (points, update_filter, mode) = match self {
-            PointInsertOperations::Batch {
-                batch,
-                update_filter,
-                update_mode,
-                ..
-            } => (batch.into_points()?, update_filter, update_mode),
-            PointInsertOperations::List {
-                points,
-                update_filter,
-                update_mode,
-                ..
-            } => {
+        let (update_filter, mode) = (self.update_filter, self.update_mode);
+        let (points, update_filter, mode) = match self.points {
+            PointsInput::Batch(batch) => (batch.into_points()?, update_filter, mode),
+            PointsInput::List(points) => {
                 let points = points
                     .into_iter()
                     .map(|p| {
@@ -260,7 +275,7 @@ impl PointInsertOperations {
                         })
                     })
                     .collect::<Result<_>>()?;
-                (points, update_filter, update_mode)
+                (points, update_filter, mode)
             }
         };
         Ok(UpdateRequest::Upsert {
@@ -271,34 +286,45 @@ impl PointInsertOperations {
     }
 }
 
-/// Points by ids or by filter.
+/// Points by ids or by filter, told apart by the `points` or `filter` key.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[serde(try_from = "RawSelector")]
 pub enum PointsSelector {
     /// By ids.
-    Ids {
-        /// The ids.
-        points: Vec<PointId>,
-        /// Shard key.
-        #[serde(default)]
-        shard_key: Option<Value>,
-    },
+    Ids(Vec<PointId>),
     /// By filter.
-    Filter {
-        /// The filter.
-        filter: Filter,
-        /// Shard key.
-        #[serde(default)]
-        shard_key: Option<Value>,
-    },
+    Filter(Filter),
+}
+
+#[derive(Deserialize)]
+struct RawSelector {
+    #[serde(default)]
+    points: Option<Vec<PointId>>,
+    #[serde(default)]
+    filter: Option<Filter>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    shard_key: Option<Value>,
+}
+
+impl TryFrom<RawSelector> for PointsSelector {
+    type Error = String;
+
+    fn try_from(raw: RawSelector) -> std::result::Result<Self, String> {
+        match (raw.points, raw.filter) {
+            (Some(ids), None) => Ok(PointsSelector::Ids(ids)),
+            (None, Some(filter)) => Ok(PointsSelector::Filter(filter)),
+            _ => Err("data did not match any variant of untagged enum PointsSelector".into()),
+        }
+    }
 }
 
 impl PointsSelector {
     /// Converts into a selection.
     pub fn convert(self) -> Result<PointSelection> {
         match self {
-            PointsSelector::Ids { points, .. } => Ok(PointSelection::Ids(points)),
-            PointsSelector::Filter { filter, .. } => Ok(PointSelection::Filter(filter.convert()?)),
+            PointsSelector::Ids(ids) => Ok(PointSelection::Ids(ids)),
+            PointsSelector::Filter(filter) => Ok(PointSelection::Filter(filter.convert()?)),
         }
     }
 }
@@ -512,7 +538,7 @@ pub struct UpdateOperations {
 
 /// `with_payload` as JSON.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, rename = "WithPayloadInterface")]
 pub enum WithPayload {
     /// All or nothing.
     Bool(bool),
@@ -524,7 +550,7 @@ pub enum WithPayload {
 
 /// `{"include": [...]}` or `{"exclude": [...]}`.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, rename = "PayloadSelector")]
 pub enum PayloadSelectorSpec {
     /// Include.
     Include {
