@@ -131,7 +131,7 @@ def test_oversized_body_is_413(tmpdir_path):
         points = [{"id": i, "vector": [0.123456789] * 4, "payload": {"pad": "x" * 100}} for i in range(20000)]
         r = requests.put(s.url + "/collections/big/points", json={"points": points})
         assert r.status_code == 413
-        assert "error" in r.json()["status"]
+        assert "is larger than allowed (limit: 1048576 bytes)" in r.json()["status"]["error"]
         assert requests.post(s.url + "/collections/big/points/count", json={}).json()["result"]["count"] == 0
     finally:
         s.stop()

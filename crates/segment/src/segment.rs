@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write;
+use std::io::{BufWriter, Write};
 use std::ops::Bound;
 use std::path::Path;
 
@@ -255,43 +255,53 @@ impl Segment {
         self.overwrite_payload(op, id, Payload::new())
     }
 
-    /// Writes the segment to `path` atomically: a temporary file is written
-    /// and synced, then renamed over the old one.
+    /// Writes the segment to `path` atomically (see [`write_atomically_with`]),
+    /// streaming point by point with a trailing CRC-32 of everything before it.
     pub fn save(&self, path: &Path) -> Result<()> {
-        let mut w = Writer::default();
-        w.buf.extend_from_slice(MAGIC);
-        w.u64(self.version);
-        w.u32(self.vectors.len() as u32);
-        for (name, storage) in &self.vectors {
-            w.str(name);
-            match storage.kind() {
-                VectorKind::Dense { dim } => (w.u8(0), w.u64(dim as u64)),
-                VectorKind::Multi { dim } => (w.u8(1), w.u64(dim as u64)),
-                VectorKind::Sparse => (w.u8(2), w.u64(0)),
+        write_atomically_with(path, |out| {
+            let mut hasher = crc32fast::Hasher::new();
+            let mut w = Writer::default();
+            let mut emit = |w: &mut Writer, out: &mut dyn Write| -> Result<()> {
+                hasher.update(&w.buf);
+                out.write_all(&w.buf)?;
+                w.buf.clear();
+                Ok(())
             };
-        }
-        w.u64(self.id_map.len() as u64);
-        for (&id, &offset) in &self.id_map {
-            let at = offset as usize;
-            w.point_id(id);
-            w.u64(self.versions[at]);
-            let payload = serde_json::to_vec(&self.payloads[at])
-                .map_err(|e| SegmentError::BadInput(e.to_string()))?;
-            w.bytes(&payload);
-            let present: Vec<_> = self
-                .vectors
-                .iter()
-                .filter_map(|(n, s)| s.get(offset).map(|v| (n, v)))
-                .collect();
-            w.u32(present.len() as u32);
-            for (name, v) in present {
+            w.buf.extend_from_slice(MAGIC);
+            w.u64(self.version);
+            w.u32(self.vectors.len() as u32);
+            for (name, storage) in &self.vectors {
                 w.str(name);
-                w.vector(&v);
+                match storage.kind() {
+                    VectorKind::Dense { dim } => (w.u8(0), w.u64(dim as u64)),
+                    VectorKind::Multi { dim } => (w.u8(1), w.u64(dim as u64)),
+                    VectorKind::Sparse => (w.u8(2), w.u64(0)),
+                };
             }
-        }
-        let crc = crc32fast::hash(&w.buf);
-        w.u32(crc);
-        write_atomically(path, &w.buf)
+            w.u64(self.id_map.len() as u64);
+            emit(&mut w, out)?;
+            for (&id, &offset) in &self.id_map {
+                let at = offset as usize;
+                w.point_id(id);
+                w.u64(self.versions[at]);
+                let payload = serde_json::to_vec(&self.payloads[at])
+                    .map_err(|e| SegmentError::BadInput(e.to_string()))?;
+                w.bytes(&payload);
+                let present: Vec<_> = self
+                    .vectors
+                    .iter()
+                    .filter_map(|(n, s)| s.get(offset).map(|v| (n, v)))
+                    .collect();
+                w.u32(present.len() as u32);
+                for (name, v) in present {
+                    w.str(name);
+                    w.vector(&v);
+                }
+                emit(&mut w, out)?;
+            }
+            out.write_all(&hasher.finalize().to_le_bytes())?;
+            Ok(())
+        })
     }
 
     /// Reads a segment written by [`Segment::save`].
@@ -342,15 +352,24 @@ impl Segment {
     }
 }
 
-/// Replaces `path` with `data` so that a crash leaves either the old or the
-/// new content: write a sibling temporary file, fsync it, rename, fsync the
-/// directory.
+/// Replaces `path` with `data` atomically; see [`write_atomically_with`].
 pub fn write_atomically(path: &Path, data: &[u8]) -> Result<()> {
+    write_atomically_with(path, |out| Ok(out.write_all(data)?))
+}
+
+/// Replaces `path` with what `write` produces so that a crash leaves either
+/// the old or the new content: write a sibling temporary file, fsync it,
+/// rename it over `path`, fsync the directory.
+pub fn write_atomically_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> Result<()>,
+) -> Result<()> {
     let tmp = path.with_extension("tmp");
     {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(data)?;
-        f.sync_all()?;
+        let mut out = BufWriter::new(fs::File::create(&tmp)?);
+        write(&mut out)?;
+        out.flush()?;
+        out.get_ref().sync_all()?;
     }
     fs::rename(&tmp, path)?;
     if let Some(dir) = path.parent() {

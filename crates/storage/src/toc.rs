@@ -312,6 +312,10 @@ mod tests {
         let toc = TableOfContent::open(dir.path(), CollectionDefaults::default()).unwrap();
         assert_eq!(toc.collection_names(), vec!["a", "b"]);
         assert!(toc.get("x").is_ok());
+        assert!(
+            !toc.delete_collection("x").unwrap(),
+            "an alias name deletes nothing"
+        );
         assert!(toc.delete_collection("a").unwrap());
         assert!(toc.aliases().is_empty());
         assert!(!toc.delete_collection("a").unwrap());

@@ -9,8 +9,10 @@ mod service;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::IntoResponse;
 use axum::response::Response;
 use axum::routing::{get, post, put};
 use axum::Router;
@@ -116,6 +118,29 @@ async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "Not found: no such endpoint")
 }
 
+/// Refuses bodies announced larger than the limit before reading them, with
+/// Qdrant's message; bodies without a length are cut by `DefaultBodyLimit`.
+async fn limit_body(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let limit = state
+        .settings
+        .service
+        .max_request_size_mb
+        .saturating_mul(1024 * 1024);
+    let announced = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    match announced {
+        Some(len) if len > limit => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("Payload error: JSON payload ({len} bytes) is larger than allowed (limit: {limit} bytes)."),
+        )
+        .into_response(),
+        _ => next.run(request).await,
+    }
+}
+
 async fn server_header(mut response: Response) -> Response {
     let value = concat!("vectorizer/", env!("CARGO_PKG_VERSION"));
     response
@@ -138,6 +163,10 @@ pub fn router(state: AppState) -> Router {
         .nest("/qdrant", api)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limit_body,
+        ))
         .layer(axum::middleware::map_response(server_header))
         .with_state(state);
     if cors {
