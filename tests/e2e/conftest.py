@@ -40,6 +40,7 @@ class Server:
         self.port = free_port()
         self.grpc_port = free_port()
         self.proc = None
+        self.extra_args = []
         self.log = open(os.path.join(storage, "server.log"), "ab")
 
     @property
@@ -60,7 +61,7 @@ class Server:
         )
         env.update(self.extra_env)
         self.proc = subprocess.Popen(
-            [binary_path(), "--config-dir", os.path.join(ROOT, "config")],
+            [binary_path(), "--config-dir", os.path.join(ROOT, "config"), *self.extra_args],
             env=env,
             stdout=self.log,
             stderr=self.log,

@@ -64,3 +64,37 @@ def test_schema_validation_catches_wrong_shapes():
         openapi.validate("GET", "/collections", 200, {"result": {"collections": [{"nam": "a"}]}, "status": "ok", "time": 0.1})
     with pytest.raises(jsonschema.ValidationError):
         openapi.validate("POST", "/collections/x/points/count", 200, {"result": {"count": -1}, "status": "ok", "time": 0})
+
+
+def test_bad_configuration_fails_at_startup_naming_the_key(tmpdir_path):
+    import os
+    import subprocess
+
+    from conftest import ROOT, binary_path
+
+    env = dict(os.environ, QDRANT__SERVICE__HTTP_PORT="not-a-port", QDRANT__STORAGE__STORAGE_PATH=os.path.join(tmpdir_path, "s"))
+    p = subprocess.run([binary_path(), "--config-dir", os.path.join(ROOT, "config")], env=env, capture_output=True, timeout=30)
+    assert p.returncode != 0
+    assert b"service.http_port" in p.stderr
+
+
+def test_config_path_file_overrides(tmpdir_path):
+    import os
+
+    import requests
+
+    from conftest import Server
+
+    cfg = os.path.join(tmpdir_path, "extra.yaml")
+    with open(cfg, "w") as f:
+        f.write("storage:\n  wal:\n    wal_capacity_mb: 7\n  hnsw_index:\n    m: 24\n")
+    s = Server(tmpdir_path)
+    s.extra_args = ["--config-path", cfg]
+    s.start()
+    try:
+        requests.put(s.url + "/collections/c", json={"vectors": {"size": 2, "distance": "Dot"}}).raise_for_status()
+        cfg = requests.get(s.url + "/collections/c").json()["result"]["config"]
+        assert cfg["wal_config"]["wal_capacity_mb"] == 7
+        assert cfg["hnsw_config"]["m"] == 24
+    finally:
+        s.stop()

@@ -58,9 +58,6 @@ pub struct CreateCollection {
     /// User metadata.
     #[serde(default)]
     pub metadata: Option<Map<String, Value>>,
-    /// Legacy: collection to copy points from (unsupported).
-    #[serde(default)]
-    pub init_from: Option<Value>,
 }
 
 /// An update-collection request (`PATCH /collections/{name}`).
@@ -158,11 +155,7 @@ impl CreateCollection {
         if let Some(s) = &self.strict_mode_config {
             validate_strict_mode(s, "strict_mode_config", &mut e);
         }
-        e.into_result().map_err(StorageError::validation)?;
-        if self.init_from.is_some() {
-            return Err(StorageError::bad_input("init_from is not supported"));
-        }
-        Ok(())
+        e.into_result().map_err(StorageError::validation)
     }
 
     /// The full configuration of the new collection.
