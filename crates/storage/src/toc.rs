@@ -159,12 +159,10 @@ impl TableOfContent {
         Ok(())
     }
 
-    /// Deletes a collection and the aliases pointing at it; returns whether
-    /// it existed.
+    /// Deletes a collection (by its own name; an alias deletes nothing) and
+    /// the aliases pointing at it; returns whether it existed.
     pub fn delete_collection(&self, name: &str) -> Result<bool> {
-        let Some(real) = self.resolve(name) else {
-            return Ok(false);
-        };
+        let real = name.to_string();
         let removed = self.collections.write().remove(&real);
         if removed.is_none() {
             return Ok(false);
@@ -208,22 +206,19 @@ impl TableOfContent {
                         return Err(StorageError::no_collection(collection));
                     }
                     if collections.contains_key(alias) {
-                        return Err(StorageError::bad_input(format!(
-                            "Collection with the same name `{alias}` already exists!"
-                        )));
+                        return Err(StorageError::AlreadyExists(alias.clone()));
                     }
                     next.insert(alias.clone(), collection.clone());
                 }
                 AliasOperation::Delete { alias } => {
-                    if next.remove(alias).is_none() {
-                        return Err(collection::CollectionError::NotFound(format!(
-                            "Alias {alias} does not exists!"
-                        ))
-                        .into());
-                    }
+                    // deleting an alias that does not exist is not an error
+                    next.remove(alias);
                 }
                 AliasOperation::Rename { old, new } => {
                     validate_name(new)?;
+                    if collections.contains_key(new) {
+                        return Err(StorageError::AlreadyExists(new.clone()));
+                    }
                     let target = next.remove(old).ok_or_else(|| {
                         StorageError::from(collection::CollectionError::NotFound(format!(
                             "Alias {old} does not exists!"
