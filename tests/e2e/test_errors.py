@@ -135,3 +135,73 @@ def test_oversized_body_is_413(tmpdir_path):
         assert requests.post(s.url + "/collections/big/points/count", json={}).json()["result"]["count"] == 0
     finally:
         s.stop()
+
+
+MISSING = "/collections/missing_collection"
+
+
+@pytest.mark.parametrize(
+    "method,path,body",
+    [
+        ("GET", MISSING, None),
+        ("PATCH", MISSING, {"optimizers_config": {"indexing_threshold": 1}}),
+        ("GET", MISSING + "/aliases", None),
+        ("GET", MISSING + "/optimizations", None),
+        ("PUT", MISSING + "/vectors/v", {"dense": {"size": 2, "distance": "Dot"}}),
+        ("DELETE", MISSING + "/vectors/v", None),
+        ("PUT", MISSING + "/points", {"points": [{"id": 1, "vector": [1, 2]}]}),
+        ("POST", MISSING + "/points", {"ids": [1]}),
+        ("GET", MISSING + "/points/1", None),
+        ("POST", MISSING + "/points/delete", {"points": [1]}),
+        ("POST", MISSING + "/points/batch", {"operations": []}),
+        ("PUT", MISSING + "/points/vectors", {"points": [{"id": 1, "vector": [1, 2]}]}),
+        ("POST", MISSING + "/points/vectors/delete", {"points": [1], "vector": [""]}),
+        ("POST", MISSING + "/points/payload", {"payload": {}, "points": [1]}),
+        ("PUT", MISSING + "/points/payload", {"payload": {}, "points": [1]}),
+        ("POST", MISSING + "/points/payload/delete", {"keys": ["a"], "points": [1]}),
+        ("POST", MISSING + "/points/payload/clear", {"points": [1]}),
+        ("POST", MISSING + "/points/scroll", {}),
+        ("POST", MISSING + "/points/count", {}),
+    ],
+)
+def test_every_endpoint_reports_a_missing_collection(api, method, path, body):
+    r = api.call(method, path, body)
+    assert r.status_code == 404, r.text
+    assert error_of(r) == "Not found: Collection `missing_collection` doesn't exist!"
+
+
+def test_alias_bad_input(api, coll):
+    name = coll.rsplit("/", 1)[1]
+    r = api.post("/collections/aliases", {"actions": [{"make_alias": {"alias_name": "a"}}]})
+    assert r.status_code == 400
+    r = api.post("/collections/aliases", {"actions": [{"create_alias": {"collection_name": name}}]})
+    assert r.status_code == 400
+    assert "alias_name" in error_of(r)
+    r = api.post("/collections/aliases", {"actions": [{"create_alias": {"collection_name": name, "alias_name": name}}]})
+    assert r.status_code == 409
+    r = api.post("/collections/aliases", {"actions": [{"rename_alias": {"old_alias_name": "no_such_alias", "new_alias_name": "b"}}]})
+    assert r.status_code == 404
+    assert error_of(r) == "Not found: Alias no_such_alias does not exists!"
+    r = api.post("/collections/aliases", {"actions": [{"delete_alias": {"alias_name": "no_such_alias"}}]})
+    assert r.status_code == 200
+
+
+def test_named_vector_bad_input(api, coll):
+    r = api.put(coll + "/vectors/v", {"dense": {"size": 0, "distance": "Dot"}})
+    assert r.status_code == 422
+    r = api.put(coll + "/vectors/v", {"dense": {"size": 2}})
+    assert r.status_code == 400
+    assert "distance" in error_of(r)
+    r = api.put(coll + "/vectors/v", {"bogus": {}})
+    assert r.status_code == 400
+    r = api.put(coll + "/vectors/s", {"sparse": {}})
+    assert r.status_code == 400, "s exists already"
+
+
+def test_patch_bad_input(api, coll):
+    r = api.patch(coll, {"optimizers_config": {"deleted_threshold": 2.0}})
+    assert r.status_code == 422
+    r = api.patch(coll, {"hnsw_config": {"m": "many"}})
+    assert r.status_code == 400
+    r = api.patch(coll, {"params": {"replication_factor": 0}})
+    assert r.status_code == 422
