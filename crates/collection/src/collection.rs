@@ -3,7 +3,13 @@
 use std::path::{Path, PathBuf};
 
 use parking_lot::RwLock;
+use std::collections::BTreeMap;
+
 use segment::filter::Filter;
+use segment::json_path::JsonPath;
+use segment::payload_index::schema::PayloadFieldSchema;
+use segment::payload_index::Cardinality;
+use segment::segment::query::{FacetValue, IndexRequired, OrderValue};
 use segment::segment::{write_atomically, Record, Segment};
 use segment::selector::{PayloadSelector, VectorSelector};
 use segment::vector_storage::VectorKind;
@@ -11,7 +17,7 @@ use segment::PointId;
 
 use crate::config::CollectionConfig;
 use crate::error::{CollectionError, Result};
-use crate::operations::{Operation, PointSelection, UpdateMode, UpdateRequest};
+use crate::operations::{Operation, OrderBy, PointSelection, UpdateMode, UpdateRequest};
 use crate::shard::Shard;
 use crate::vector_check::{check_names, check_vectors, storage_schema};
 
@@ -174,9 +180,7 @@ impl Collection {
     ) -> Result<(Vec<Record>, Option<PointId>)> {
         self.check_selector(vectors)?;
         let segment = self.shard.read();
-        let mut matching = segment
-            .iter_from(offset)
-            .filter(|(_, o)| filter.is_none_or(|f| segment.matches(*o, f)));
+        let mut matching = segment.filtered_from(filter, offset);
         let page: Vec<Record> = matching
             .by_ref()
             .take(limit)
@@ -188,14 +192,94 @@ impl Collection {
 
     /// Number of points matching `filter`.
     pub fn count(&self, filter: Option<&Filter>) -> usize {
+        self.shard.read().count_matching(filter)
+    }
+
+    /// Estimated number of points matching `filter`, from the indexes.
+    pub fn estimate(&self, filter: Option<&Filter>) -> Cardinality {
+        self.shard.read().estimate(filter)
+    }
+
+    /// Creates (or replaces) a payload index on `field`.
+    pub fn create_index(&self, field: &str, schema: PayloadFieldSchema) -> Result<u64> {
+        JsonPath::parse(field).map_err(CollectionError::BadInput)?;
+        self.shard
+            .update(|_| Ok(Operation::CreateIndex(field.to_string(), schema)))
+    }
+
+    /// The first stored value at `field`, for inferring an index type.
+    pub fn sample_value(&self, field: &str) -> Result<Option<serde_json::Value>> {
+        let path = JsonPath::parse(field).map_err(CollectionError::BadInput)?;
         let segment = self.shard.read();
-        match filter {
-            None => segment.points_count(),
-            Some(f) => segment
-                .iter_from(None)
-                .filter(|(_, o)| segment.matches(*o, f))
-                .count(),
-        }
+        let sample = segment.iter_from(None).find_map(|(_, o)| {
+            segment.payload_of(o).and_then(|p| {
+                path.leaf_values(p)
+                    .into_iter()
+                    .find(|v| !v.is_null())
+                    .cloned()
+            })
+        });
+        Ok(sample)
+    }
+
+    /// Drops the payload index on `field`.
+    pub fn delete_index(&self, field: &str) -> Result<u64> {
+        self.shard
+            .update(|_| Ok(Operation::DeleteIndex(field.to_string())))
+    }
+
+    /// Index definitions with the number of points each holds.
+    pub fn payload_schema(&self) -> BTreeMap<String, (PayloadFieldSchema, u64)> {
+        let segment = self.shard.read();
+        let index = segment.payload_index();
+        index
+            .schema()
+            .into_iter()
+            .map(|(field, schema)| {
+                let points = index.get(&field).map_or(0, |i| i.points());
+                (field, (schema, points))
+            })
+            .collect()
+    }
+
+    /// Value counts of an indexed field among points matching `filter`.
+    pub fn facet(
+        &self,
+        key: &str,
+        filter: Option<&Filter>,
+        limit: usize,
+    ) -> Result<Vec<(FacetValue, u64)>> {
+        self.shard
+            .read()
+            .facet(key, filter, limit)
+            .map_err(index_required)
+    }
+
+    /// Points matching `filter` ordered by a range-indexed payload field,
+    /// each with the value it was ordered by.
+    pub fn scroll_ordered(
+        &self,
+        filter: Option<&Filter>,
+        order: &OrderBy,
+        limit: usize,
+        payload: &PayloadSelector,
+        vectors: &VectorSelector,
+    ) -> Result<Vec<(Record, OrderValue)>> {
+        self.check_selector(vectors)?;
+        let segment = self.shard.read();
+        let rows = segment
+            .order_by(
+                &order.key,
+                order.descending,
+                order.start_from,
+                filter,
+                limit,
+            )
+            .map_err(index_required)?;
+        Ok(rows
+            .into_iter()
+            .map(|(value, o)| (segment.record(o, payload, vectors), value))
+            .collect())
     }
 
     /// Persists changed state and trims the log.
@@ -213,6 +297,17 @@ impl Collection {
     /// The kind of storage behind a vector name, if configured.
     pub fn vector_kind(&self, name: &str) -> Option<VectorKind> {
         storage_schema(&self.config.read()).get(name).copied()
+    }
+}
+
+fn index_required(e: IndexRequired) -> CollectionError {
+    match e {
+        IndexRequired::Facet(key) => CollectionError::BadRequest(format!(
+            "Index required but not found for \"{key}\" of one of the following types: [keyword, integer, bool, uuid]. Help: Create an index for this key or use a different filter."
+        )),
+        IndexRequired::OrderBy(key) => CollectionError::BadInput(format!(
+            "No range index for `order_by` key: `{key}`. Please create one to use `order_by`. Check https://qdrant.tech/documentation/concepts/indexing/#payload-index to see which payload schemas support Range conditions"
+        )),
     }
 }
 
@@ -252,8 +347,7 @@ fn select(segment: &Segment, selection: &PointSelection) -> Vec<PointId> {
     match selection {
         PointSelection::Ids(ids) => ids.clone(),
         PointSelection::Filter(f) => segment
-            .iter_from(None)
-            .filter(|(_, o)| segment.matches(*o, f))
+            .filtered_from(Some(f), None)
             .map(|(id, _)| id)
             .collect(),
     }

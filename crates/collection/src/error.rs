@@ -12,6 +12,9 @@ pub enum CollectionError {
     /// A value is outside its allowed range (reported per field).
     #[error("Validation error in JSON body: [{0}]")]
     Validation(String),
+    /// The request cannot be served as asked (e.g. a required index is missing).
+    #[error("Bad request: {0}")]
+    BadRequest(String),
     /// A referenced point or object does not exist.
     #[error("Not found: {0}")]
     NotFound(String),

@@ -3,6 +3,7 @@
 
 use segment::filter::Filter;
 use segment::json_path::JsonPath;
+use segment::payload_index::schema::PayloadFieldSchema;
 use segment::vector_storage::VectorKind;
 use segment::vectors::NamedVectors;
 use segment::{Payload, PointId};
@@ -119,4 +120,19 @@ pub enum Operation {
     CreateVectorName(String, VectorKind),
     /// Drop a vector name and its vectors.
     DeleteVectorName(String),
+    /// Create (or replace) a payload index.
+    CreateIndex(String, PayloadFieldSchema),
+    /// Drop a payload index.
+    DeleteIndex(String),
+}
+
+/// Ordering of a scroll by a payload field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderBy {
+    /// Payload key with a range index.
+    pub key: String,
+    /// Largest values first.
+    pub descending: bool,
+    /// First value to return (inclusive).
+    pub start_from: Option<f64>,
 }

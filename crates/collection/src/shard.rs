@@ -157,6 +157,12 @@ pub fn apply(segment: &mut Segment, op_num: u64, op: &Operation) -> Result<()> {
         }),
         Operation::CreateVectorName(name, kind) => segment.add_vector_storage(name, *kind),
         Operation::DeleteVectorName(name) => segment.remove_vector_storage(name),
+        Operation::CreateIndex(field, schema) => {
+            segment.create_index(op_num, field, schema.clone())?
+        }
+        Operation::DeleteIndex(field) => {
+            segment.delete_index(op_num, field);
+        }
     }
     Ok(())
 }

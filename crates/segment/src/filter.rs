@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::datetime::parse_datetime;
 use crate::json_path::JsonPath;
+use crate::payload_index::text::Tokenizer;
 use crate::{Payload, PointId};
 
 /// A boolean combination of conditions.
@@ -216,6 +217,33 @@ impl Match {
     }
 }
 
+impl Match {
+    /// A text match on a field with a text index: the index's tokenizer
+    /// decides what a token is.
+    pub fn check_with(&self, value: &Value, tokenizer: &Tokenizer) -> bool {
+        let Value::String(doc) = value else {
+            return false;
+        };
+        match self {
+            Match::Text(q) => {
+                let query = tokenizer.query_tokens(q);
+                let tokens: HashSet<String> = tokenizer.document_tokens(doc).into_iter().collect();
+                !query.is_empty() && query.iter().all(|t| tokens.contains(t))
+            }
+            Match::TextAny(q) => {
+                let tokens: HashSet<String> = tokenizer.document_tokens(doc).into_iter().collect();
+                tokenizer.query_tokens(q).iter().any(|t| tokens.contains(t))
+            }
+            Match::Phrase(q) => {
+                let query = tokenizer.query_tokens(q);
+                let words = tokenizer.word_tokens(doc);
+                !query.is_empty() && words.windows(query.len()).any(|w| w == query.as_slice())
+            }
+            other => other.check(value),
+        }
+    }
+}
+
 fn text_check(value: &Value, f: impl FnOnce(Vec<String>) -> bool) -> bool {
     match value {
         Value::String(s) => f(word_tokens(s)),
@@ -269,7 +297,7 @@ fn in_ring(p: GeoPoint, ring: &[GeoPoint], boundary_inside: bool) -> bool {
 }
 
 impl FieldCheck {
-    fn check_values(&self, payload: &Payload, key: &JsonPath) -> bool {
+    fn check_values(&self, payload: &Payload, key: &JsonPath, text: Option<&Tokenizer>) -> bool {
         match self {
             FieldCheck::IsEmpty(expected) => is_empty(payload, key) == *expected,
             FieldCheck::IsNull(expected) => is_null(payload, key) == *expected,
@@ -289,6 +317,14 @@ impl FieldCheck {
                 };
                 counts.iter().any(|&c| range.contains(c as f64))
             }
+            FieldCheck::Match(m @ (Match::Text(_) | Match::TextAny(_) | Match::Phrase(_)))
+                if text.is_some() =>
+            {
+                let tokenizer = text.expect("checked");
+                key.leaf_values(payload)
+                    .into_iter()
+                    .any(|v| m.check_with(v, tokenizer))
+            }
             _ => key
                 .leaf_values(payload)
                 .into_iter()
@@ -307,27 +343,35 @@ impl FieldCheck {
                 .as_str()
                 .and_then(parse_datetime)
                 .is_some_and(|t| r.contains(t)),
+            FieldCheck::GeoBoundingBox { .. }
+            | FieldCheck::GeoRadius { .. }
+            | FieldCheck::GeoPolygon { .. } => as_geo(value).is_some_and(|p| self.check_geo(p)),
+            FieldCheck::ValuesCount(_) | FieldCheck::IsEmpty(_) | FieldCheck::IsNull(_) => false,
+        }
+    }
+
+    /// Whether a geo point satisfies a geo check (false for other checks).
+    pub fn check_geo(&self, p: GeoPoint) -> bool {
+        match self {
             FieldCheck::GeoBoundingBox {
                 top_left,
                 bottom_right,
-            } => as_geo(value).is_some_and(|p| {
+            } => {
                 let lon_ok = if top_left.lon > bottom_right.lon {
                     p.lon > top_left.lon || p.lon < bottom_right.lon
                 } else {
                     top_left.lon < p.lon && p.lon < bottom_right.lon
                 };
                 lon_ok && top_left.lat > p.lat && p.lat > bottom_right.lat
-            }),
-            FieldCheck::GeoRadius { center, radius } => {
-                as_geo(value).is_some_and(|p| geo_distance(p, *center) < *radius)
             }
+            FieldCheck::GeoRadius { center, radius } => geo_distance(p, *center) < *radius,
             FieldCheck::GeoPolygon {
                 exterior,
                 interiors,
-            } => as_geo(value).is_some_and(|p| {
+            } => {
                 in_ring(p, exterior, false) && !interiors.iter().any(|hole| in_ring(p, hole, true))
-            }),
-            FieldCheck::ValuesCount(_) | FieldCheck::IsEmpty(_) | FieldCheck::IsNull(_) => false,
+            }
+            _ => false,
         }
     }
 }
@@ -348,6 +392,12 @@ fn is_null(payload: &Payload, key: &JsonPath) -> bool {
     })
 }
 
+/// Text indexes whose tokenizers decide text conditions on their fields.
+pub trait TextAnalyzers {
+    /// The tokenizer of the text index on `key`, if there is one.
+    fn tokenizer(&self, key: &JsonPath) -> Option<&Tokenizer>;
+}
+
 /// What the evaluator needs to know about one point.
 pub struct PointView<'a> {
     /// The point id, or `None` inside a nested filter.
@@ -356,13 +406,18 @@ pub struct PointView<'a> {
     pub payload: &'a Payload,
     /// Names of the vectors the point has.
     pub vector_names: &'a dyn Fn(&str) -> bool,
+    /// Text indexes of the segment, if any.
+    pub text: Option<&'a dyn TextAnalyzers>,
 }
 
 impl Condition {
     /// Evaluates the condition on one point.
     pub fn check(&self, point: &PointView<'_>) -> bool {
         match self {
-            Condition::Field(fc) => fc.check.check_values(point.payload, &fc.key),
+            Condition::Field(fc) => {
+                let tokenizer = point.text.and_then(|t| t.tokenizer(&fc.key));
+                fc.check.check_values(point.payload, &fc.key, tokenizer)
+            }
             Condition::IsEmpty(path) => is_empty(point.payload, path),
             Condition::IsNull(path) => is_null(point.payload, path),
             Condition::HasId(ids) => point.id.is_some_and(|id| ids.contains(&id)),
@@ -374,6 +429,7 @@ impl Condition {
                         id: None,
                         payload: element,
                         vector_names: &|_| false,
+                        text: None,
                     })
                 })
             }),

@@ -10,12 +10,14 @@ use crate::codec::{Reader, Writer};
 use crate::error::{Result, SegmentError};
 use crate::filter::{Filter, PointView};
 use crate::json_path::JsonPath;
+use crate::payload_index::schema::PayloadFieldSchema;
+use crate::payload_index::PayloadIndex;
 use crate::selector::{PayloadSelector, VectorSelector};
 use crate::vector_storage::{VectorKind, VectorStorage};
 use crate::vectors::NamedVectors;
 use crate::{Payload, PointId};
 
-const MAGIC: &[u8; 8] = b"VZSEG001";
+const MAGIC: &[u8; 8] = b"VZSEG002";
 
 /// A point as a read returns it.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,7 +37,7 @@ pub struct Record {
 /// Every mutation carries the number of the operation performing it; the
 /// segment remembers the highest one as its own version so that a recovery
 /// knows which logged operations it already holds.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct Segment {
     version: u64,
     id_map: BTreeMap<PointId, u32>,
@@ -43,6 +45,7 @@ pub struct Segment {
     versions: Vec<u64>,
     payloads: Vec<Payload>,
     vectors: BTreeMap<String, VectorStorage>,
+    payload_index: PayloadIndex,
 }
 
 impl Segment {
@@ -113,6 +116,7 @@ impl Segment {
             id: self.offset_ids[at],
             payload: &self.payloads[at],
             vector_names: &has_vector,
+            text: Some(&self.payload_index),
         })
     }
 
@@ -157,6 +161,7 @@ impl Segment {
         let at = offset as usize;
         self.versions[at] = op;
         self.payloads[at] = payload;
+        self.payload_index.update(offset, &self.payloads[at]);
         let mut vectors = vectors;
         for (name, storage) in &mut self.vectors {
             storage.set(offset, vectors.remove(name));
@@ -172,6 +177,7 @@ impl Segment {
         let at = offset as usize;
         self.offset_ids[at] = None;
         self.payloads[at] = Payload::new();
+        self.payload_index.remove(offset);
         for storage in self.vectors.values_mut() {
             storage.set(offset, None);
         }
@@ -229,6 +235,7 @@ impl Segment {
                 target.insert(k.clone(), v.clone());
             }),
         }
+        self.payload_index.update(at as u32, &self.payloads[at]);
         true
     }
 
@@ -238,6 +245,7 @@ impl Segment {
             return false;
         };
         self.payloads[at] = payload;
+        self.payload_index.update(at as u32, &self.payloads[at]);
         true
     }
 
@@ -247,12 +255,36 @@ impl Segment {
             return false;
         };
         keys.iter().for_each(|k| k.remove(&mut self.payloads[at]));
+        self.payload_index.update(at as u32, &self.payloads[at]);
         true
     }
 
     /// Empties the point's payload.
     pub fn clear_payload(&mut self, op: u64, id: PointId) -> bool {
         self.overwrite_payload(op, id, Payload::new())
+    }
+
+    /// The payload indexes.
+    pub fn payload_index(&self) -> &PayloadIndex {
+        &self.payload_index
+    }
+
+    /// Creates (or replaces) a payload index and fills it.
+    pub fn create_index(&mut self, op: u64, field: &str, schema: PayloadFieldSchema) -> Result<()> {
+        self.bump_version(op);
+        let points = self
+            .id_map
+            .values()
+            .map(|&o| (o, &self.payloads[o as usize]));
+        self.payload_index
+            .create(field, schema, points)
+            .map_err(SegmentError::BadInput)
+    }
+
+    /// Drops a payload index; returns whether it existed.
+    pub fn delete_index(&mut self, op: u64, field: &str) -> bool {
+        self.bump_version(op);
+        self.payload_index.drop_index(field)
     }
 
     /// Writes the segment to `path` atomically (see [`write_atomically_with`]),
@@ -278,6 +310,9 @@ impl Segment {
                     VectorKind::Sparse => (w.u8(2), w.u64(0)),
                 };
             }
+            let indexes = serde_json::to_vec(&self.payload_index.schema())
+                .map_err(|e| SegmentError::BadInput(e.to_string()))?;
+            w.bytes(&indexes);
             w.u64(self.id_map.len() as u64);
             emit(&mut w, out)?;
             for (&id, &offset) in &self.id_map {
@@ -335,6 +370,11 @@ impl Segment {
             schema.insert(name, kind);
         }
         let mut segment = Segment::new(&schema);
+        let indexes: BTreeMap<String, PayloadFieldSchema> = serde_json::from_slice(r.bytes()?)
+            .map_err(|e| SegmentError::Corrupted(e.to_string()))?;
+        for (field, index) in indexes {
+            segment.create_index(0, &field, index)?;
+        }
         for _ in 0..r.u64()? {
             let id = r.point_id()?;
             let point_version = r.u64()?;
@@ -380,5 +420,6 @@ pub fn write_atomically_with(
     Ok(())
 }
 
+pub mod query;
 #[cfg(test)]
 mod tests;

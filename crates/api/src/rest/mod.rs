@@ -2,6 +2,7 @@
 
 pub mod collections;
 pub mod filter;
+pub mod index;
 pub mod points;
 pub mod records;
 

@@ -647,7 +647,7 @@ pub struct ScrollRequest {
     pub with_vector: Option<WithVector>,
     /// Ordering by a payload field.
     #[serde(default)]
-    pub order_by: Option<Value>,
+    pub order_by: Option<super::index::OrderByInterface>,
     /// Shard key.
     #[serde(default)]
     pub shard_key: Option<Value>,

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use collection::collection::CollectionStats;
 use collection::config::CollectionConfig;
+use segment::payload_index::schema::{PayloadFieldSchema, PayloadSchemaParams, PayloadSchemaType};
 use segment::segment::Record as InternalRecord;
 use segment::vectors::{NamedVectors, SparseVector, Vector};
 use segment::{Payload, PointId};
@@ -63,6 +64,9 @@ pub struct Record {
     /// Vectors, when selected.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vector: Option<VectorStructOutput>,
+    /// The value a scroll with `order_by` ordered by.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_value: Option<serde_json::Value>,
 }
 
 impl From<InternalRecord> for Record {
@@ -71,6 +75,7 @@ impl From<InternalRecord> for Record {
             id: r.id,
             payload: r.payload,
             vector: r.vectors.map(Into::into),
+            order_value: None,
         }
     }
 }
@@ -147,14 +152,42 @@ pub struct CollectionInfo {
     /// Configuration.
     pub config: CollectionConfig,
     /// Indexed payload fields.
-    pub payload_schema: BTreeMap<String, serde_json::Value>,
+    pub payload_schema: BTreeMap<String, PayloadIndexInfo>,
     /// Update queue.
     pub update_queue: UpdateQueueInfo,
 }
 
+/// One indexed payload field in collection info.
+#[derive(Debug, Clone, Serialize)]
+pub struct PayloadIndexInfo {
+    /// Index type.
+    pub data_type: PayloadSchemaType,
+    /// Parameters, when the index was created with them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub params: Option<PayloadSchemaParams>,
+    /// Points with an indexed value.
+    pub points: u64,
+}
+
 impl CollectionInfo {
-    /// Builds the info from a collection's counters and configuration.
-    pub fn new(stats: CollectionStats, config: CollectionConfig) -> Self {
+    /// Builds the info from a collection's counters, configuration and
+    /// payload indexes.
+    pub fn new(
+        stats: CollectionStats,
+        config: CollectionConfig,
+        indexes: BTreeMap<String, (PayloadFieldSchema, u64)>,
+    ) -> Self {
+        let payload_schema = indexes
+            .into_iter()
+            .map(|(field, (schema, points))| {
+                let info = PayloadIndexInfo {
+                    data_type: schema.kind(),
+                    params: schema.params().cloned(),
+                    points,
+                };
+                (field, info)
+            })
+            .collect();
         CollectionInfo {
             status: "green",
             optimizer_status: "ok",
@@ -162,7 +195,7 @@ impl CollectionInfo {
             points_count: stats.points_count,
             segments_count: stats.segments_count,
             config,
-            payload_schema: BTreeMap::new(),
+            payload_schema,
             update_queue: UpdateQueueInfo { length: 0 },
         }
     }

@@ -22,6 +22,7 @@ fn check(filter: &Filter, p: &Payload) -> bool {
         id: Some(PointId::Num(1)),
         payload: p,
         vector_names: &|n| n.is_empty(),
+        text: None,
     })
 }
 

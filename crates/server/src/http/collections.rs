@@ -30,7 +30,14 @@ pub async fn list(State(state): State<AppState>) -> Response {
 pub async fn info(State(state): State<AppState>, Path(name): Path<String>) -> ApiResult {
     let start = Instant::now();
     let c = state.toc.get(&name)?;
-    let info = blocking(move || Ok(CollectionInfo::new(c.stats(), c.config()))).await?;
+    let info = blocking(move || {
+        Ok(CollectionInfo::new(
+            c.stats(),
+            c.config(),
+            c.payload_schema(),
+        ))
+    })
+    .await?;
     Ok(ok(info, start))
 }
 

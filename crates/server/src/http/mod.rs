@@ -112,6 +112,12 @@ fn api_routes() -> Router<AppState> {
         )
         .route("/collections/{name}/points/scroll", post(points::scroll))
         .route("/collections/{name}/points/count", post(points::count))
+        .route("/collections/{name}/index", put(points::create_index))
+        .route(
+            "/collections/{name}/index/{field}",
+            axum::routing::delete(points::delete_index),
+        )
+        .route("/collections/{name}/facet", post(points::facet))
 }
 
 async fn not_found() -> ApiError {

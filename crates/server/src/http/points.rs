@@ -3,6 +3,9 @@
 use std::time::Instant;
 
 use api::rest::filter::convert_opt;
+use api::rest::index::{
+    infer_schema, order_value_json, CreateFieldIndex, FacetRequest, FacetResponse,
+};
 use api::rest::points::{
     payload_selector, vector_selector, CountRequest, DeletePayload, DeleteVectors,
     PointInsertOperations, PointRequest, PointsSelector, ScrollRequest, SetPayload,
@@ -225,19 +228,36 @@ pub async fn scroll(
         )
         .into());
     }
-    if let Some(order_by) = &body.order_by {
-        let key = order_by
-            .as_str()
-            .or_else(|| order_by.get("key").and_then(|k| k.as_str()))
-            .unwrap_or_default();
-        return Err(CollectionError::BadInput(format!(
-            "No range index for `order_by` key: `{key}`. Please create one to use `order_by`. Check https://qdrant.tech/documentation/concepts/indexing/#payload-index to see which payload schemas support Range conditions"
-        ))
-        .into());
-    }
     let filter = convert_opt(body.filter)?;
     let payload = payload_selector(body.with_payload, true)?;
     let vectors = vector_selector(body.with_vector);
+    if let Some(order_by) = body.order_by {
+        if body.offset.is_some() {
+            return Err(CollectionError::BadInput(
+                "Offset is not supported in conjunction with `order_by` scroll parameter".into(),
+            )
+            .into());
+        }
+        let order = order_by.convert()?;
+        let rows = blocking(move || {
+            Ok(c.scroll_ordered(filter.as_ref(), &order, limit, &payload, &vectors)?)
+        })
+        .await?;
+        let points = rows
+            .into_iter()
+            .map(|(r, v)| Record {
+                order_value: Some(order_value_json(v)),
+                ..Record::from(r)
+            })
+            .collect();
+        return Ok(ok(
+            ScrollResult {
+                points,
+                next_page_offset: None,
+            },
+            start,
+        ));
+    }
     let (page, next) =
         blocking(move || Ok(c.scroll(filter.as_ref(), body.offset, limit, &payload, &vectors)?))
             .await?;
@@ -263,4 +283,57 @@ pub async fn count(
     let filter = convert_opt(body.filter)?;
     let count = blocking(move || Ok(c.count(filter.as_ref()))).await?;
     Ok(ok(CountResult { count }, start))
+}
+
+/// `PUT /collections/{name}/index`.
+pub async fn create_index(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    QueryParams(params): QueryParams<UpdateParams>,
+    JsonBody(body): JsonBody<CreateFieldIndex>,
+) -> ApiResult {
+    let start = Instant::now();
+    let c = state.toc.get(&name)?;
+    let op = blocking(move || {
+        let schema = match body.field_schema {
+            Some(s) => s,
+            None => infer_schema(c.sample_value(&body.field_name)?.as_ref())?,
+        };
+        Ok(c.create_index(&body.field_name, schema)?)
+    })
+    .await?;
+    Ok(ok(UpdateResult::new(op, params.wait()), start))
+}
+
+/// `DELETE /collections/{name}/index/{field}`.
+pub async fn delete_index(
+    State(state): State<AppState>,
+    Path((name, field)): Path<(String, String)>,
+    QueryParams(params): QueryParams<UpdateParams>,
+) -> ApiResult {
+    let start = Instant::now();
+    let c = state.toc.get(&name)?;
+    let op = blocking(move || Ok(c.delete_index(&field)?)).await?;
+    Ok(ok(UpdateResult::new(op, params.wait()), start))
+}
+
+/// `POST /collections/{name}/facet`.
+pub async fn facet(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    QueryParams(_params): QueryParams<ReadParams>,
+    JsonBody(body): JsonBody<FacetRequest>,
+) -> ApiResult {
+    let start = Instant::now();
+    let c = state.toc.get(&name)?;
+    let limit = body.limit.unwrap_or(10);
+    if limit == 0 {
+        return Err(CollectionError::Validation(
+            "limit: value 0 invalid, must be 1 or larger".into(),
+        )
+        .into());
+    }
+    let filter = convert_opt(body.filter)?;
+    let hits = blocking(move || Ok(c.facet(&body.key, filter.as_ref(), limit)?)).await?;
+    Ok(ok(FacetResponse::new(hits), start))
 }
