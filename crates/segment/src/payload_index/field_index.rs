@@ -372,6 +372,88 @@ impl FieldIndex {
         Some(hits | &self.others)
     }
 
+    /// An upper bound of [`FieldIndex::candidates`]' size, computed without
+    /// building the bitmap; `None` when the index cannot narrow `check`.
+    pub fn cardinality(&self, check: &FieldCheck) -> Option<u64> {
+        let kind = self.schema.kind();
+        let sum = |keys: &mut dyn Iterator<Item = &RoaringBitmap>| {
+            keys.map(RoaringBitmap::len).sum::<u64>()
+        };
+        let hits = match (check, &self.data) {
+            (FieldCheck::Match(Match::Value(_) | Match::Any(_)), Data::Keys(map)) => {
+                let values: Vec<&MatchValue> = match check {
+                    FieldCheck::Match(Match::Value(v)) => vec![v],
+                    FieldCheck::Match(Match::Any(vs)) => vs.iter().collect(),
+                    _ => unreachable!("matched above"),
+                };
+                self.candidates(check)?;
+                values
+                    .iter()
+                    .filter_map(|v| self.match_key(v))
+                    .filter_map(|k| map.get(&k))
+                    .map(RoaringBitmap::len)
+                    .sum()
+            }
+            (FieldCheck::Range(_) | FieldCheck::DatetimeRange(_), Data::Keys(map)) => {
+                let (lo, hi) = match (kind, check) {
+                    (PayloadSchemaType::Integer, FieldCheck::Range(r))
+                        if self.schema.integer_range() =>
+                    {
+                        int_bounds(r)
+                    }
+                    (PayloadSchemaType::Float, FieldCheck::Range(r)) => {
+                        let map_b = |b: Bound<f64>| match b {
+                            Bound::Included(f) => Bound::Included(IndexKey::Float(float_key(f))),
+                            Bound::Excluded(f) => Bound::Excluded(IndexKey::Float(float_key(f))),
+                            Bound::Unbounded => Bound::Unbounded,
+                        };
+                        let (lo, hi) = float_bounds(r);
+                        (map_b(lo), map_b(hi))
+                    }
+                    (PayloadSchemaType::Datetime, FieldCheck::DatetimeRange(r)) => {
+                        int_bounds(&Range {
+                            lt: r.lt.map(|v| v as f64),
+                            gt: r.gt.map(|v| v as f64),
+                            gte: r.gte.map(|v| v as f64),
+                            lte: r.lte.map(|v| v as f64),
+                        })
+                    }
+                    _ => return None,
+                };
+                if range_is_empty(&lo, &hi) {
+                    0
+                } else {
+                    sum(&mut map.range((lo, hi)).map(|(_, bm)| bm))
+                }
+            }
+            (
+                FieldCheck::Match(Match::Text(q) | Match::Phrase(q)),
+                Data::Text {
+                    tokenizer,
+                    postings,
+                },
+            ) => tokenizer
+                .query_tokens(q)
+                .iter()
+                .map(|t| postings.get(t).map_or(0, RoaringBitmap::len))
+                .min()
+                .unwrap_or(0),
+            (
+                FieldCheck::Match(Match::TextAny(q)),
+                Data::Text {
+                    tokenizer,
+                    postings,
+                },
+            ) => tokenizer
+                .query_tokens(q)
+                .iter()
+                .map(|t| postings.get(t).map_or(0, RoaringBitmap::len))
+                .sum(),
+            _ => return self.candidates(check).map(|bm| bm.len()),
+        };
+        Some(hits + self.others.len())
+    }
+
     /// Values with their points, for facets (`None` for text and geo).
     pub fn value_bitmaps(&self) -> Option<&BTreeMap<IndexKey, RoaringBitmap>> {
         match &self.data {

@@ -156,14 +156,18 @@ impl PayloadIndex {
 
     fn condition_cardinality(&self, c: &Condition, total: u64) -> Cardinality {
         match c {
-            Condition::Field(_) => {
-                self.condition_candidates(c)
-                    .map_or(Cardinality::unknown(total), |bm| Cardinality {
+            Condition::Field(fc) => self
+                .fields
+                .get(&fc.key.to_string())
+                .and_then(|(_, index)| index.cardinality(&fc.check))
+                .map_or(Cardinality::unknown(total), |n| {
+                    let n = n.min(total);
+                    Cardinality {
                         min: 0,
-                        exp: bm.len(),
-                        max: bm.len(),
-                    })
-            }
+                        exp: n,
+                        max: n,
+                    }
+                }),
             Condition::Filter(f) => self.estimate(f, total),
             _ => Cardinality::unknown(total),
         }

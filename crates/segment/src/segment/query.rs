@@ -4,7 +4,7 @@
 use roaring::RoaringBitmap;
 
 use super::Segment;
-use crate::filter::Filter;
+use crate::filter::{Condition, Filter};
 use crate::payload_index::field_index::{key_float, IndexKey};
 use crate::payload_index::schema::PayloadSchemaType;
 use crate::payload_index::Cardinality;
@@ -51,10 +51,23 @@ pub enum IndexRequired {
 impl Segment {
     /// Below this share of all points, index candidates are enumerated
     /// directly instead of scanning in id order.
-    const CANDIDATE_SHARE: u64 = 4;
+    const CANDIDATE_SHARE: u64 = 50;
 
+    /// A superset of the offsets matching `filter`, from payload indexes
+    /// and from `has_id` conditions of its `must` clause.
     fn candidates(&self, filter: Option<&Filter>) -> Option<RoaringBitmap> {
-        filter.and_then(|f| self.payload_index().candidates(f))
+        let filter = filter?;
+        let mut acc = self.payload_index().candidates(filter);
+        for c in &filter.must {
+            if let Condition::HasId(ids) = c {
+                let offsets: RoaringBitmap = ids.iter().filter_map(|id| self.offset(*id)).collect();
+                acc = Some(match acc {
+                    None => offsets,
+                    Some(a) => a & offsets,
+                });
+            }
+        }
+        acc
     }
 
     /// Live points matching `filter`, in id order, from `from` (inclusive).
@@ -66,6 +79,15 @@ impl Segment {
         let Some(filter) = filter else {
             return Box::new(self.iter_from(from));
         };
+        // a selective filter enumerates its candidates; a broad one scans in
+        // id order, where the first page fills quickly
+        let total = self.points_count() as u64;
+        if self.estimate(Some(filter)).max * Self::CANDIDATE_SHARE > total {
+            return Box::new(
+                self.iter_from(from)
+                    .filter(move |(_, o)| self.matches(*o, filter)),
+            );
+        }
         match self.candidates(Some(filter)) {
             Some(bm) if bm.len() * Self::CANDIDATE_SHARE < self.points_count() as u64 + 1 => {
                 let mut picked: Vec<(PointId, u32)> = bm
@@ -126,7 +148,20 @@ impl Segment {
                 exp: total,
                 max: total,
             },
-            Some(f) => self.payload_index().estimate(f, total),
+            Some(f) => {
+                let mut est = self.payload_index().estimate(f, total);
+                for c in &f.must {
+                    if let Condition::HasId(ids) = c {
+                        let n = ids.len() as u64;
+                        est = Cardinality {
+                            min: est.min.min(n),
+                            exp: est.exp.min(n),
+                            max: est.max.min(n),
+                        };
+                    }
+                }
+                est
+            }
         }
     }
 
