@@ -326,31 +326,8 @@ impl FieldIndex {
                 }
                 acc
             }
-            (FieldCheck::Range(r), Data::Keys(_)) => match kind {
-                PayloadSchemaType::Integer if self.schema.integer_range() => {
-                    let (lo, hi) = int_bounds(r);
-                    self.range_union(lo, hi)
-                }
-                PayloadSchemaType::Float => {
-                    let map = |b: Bound<f64>| match b {
-                        Bound::Included(f) => Bound::Included(IndexKey::Float(float_key(f))),
-                        Bound::Excluded(f) => Bound::Excluded(IndexKey::Float(float_key(f))),
-                        Bound::Unbounded => Bound::Unbounded,
-                    };
-                    let (lo, hi) = float_bounds(r);
-                    self.range_union(map(lo), map(hi))
-                }
-                _ => return None,
-            },
-            (FieldCheck::DatetimeRange(r), Data::Keys(_))
-                if kind == PayloadSchemaType::Datetime =>
-            {
-                let (lo, hi) = int_bounds(&Range {
-                    lt: r.lt.map(|v| v as f64),
-                    gt: r.gt.map(|v| v as f64),
-                    gte: r.gte.map(|v| v as f64),
-                    lte: r.lte.map(|v| v as f64),
-                });
+            (FieldCheck::Range(_) | FieldCheck::DatetimeRange(_), Data::Keys(_)) => {
+                let (lo, hi) = self.key_bounds(check)?;
                 self.range_union(lo, hi)
             }
             (
@@ -372,10 +349,37 @@ impl FieldIndex {
         Some(hits | &self.others)
     }
 
+    /// The key range a range check covers in this index, if it serves
+    /// ranges of that kind.
+    fn key_bounds(&self, check: &FieldCheck) -> Option<(Bound<IndexKey>, Bound<IndexKey>)> {
+        match (self.schema.kind(), check) {
+            (PayloadSchemaType::Integer, FieldCheck::Range(r)) if self.schema.integer_range() => {
+                Some(int_bounds(r))
+            }
+            (PayloadSchemaType::Float, FieldCheck::Range(r)) => {
+                let key = |b: Bound<f64>| match b {
+                    Bound::Included(f) => Bound::Included(IndexKey::Float(float_key(f))),
+                    Bound::Excluded(f) => Bound::Excluded(IndexKey::Float(float_key(f))),
+                    Bound::Unbounded => Bound::Unbounded,
+                };
+                let (lo, hi) = float_bounds(r);
+                Some((key(lo), key(hi)))
+            }
+            (PayloadSchemaType::Datetime, FieldCheck::DatetimeRange(r)) => {
+                Some(int_bounds(&Range {
+                    lt: r.lt.map(|v| v as f64),
+                    gt: r.gt.map(|v| v as f64),
+                    gte: r.gte.map(|v| v as f64),
+                    lte: r.lte.map(|v| v as f64),
+                }))
+            }
+            _ => None,
+        }
+    }
+
     /// An upper bound of [`FieldIndex::candidates`]' size, computed without
     /// building the bitmap; `None` when the index cannot narrow `check`.
     pub fn cardinality(&self, check: &FieldCheck) -> Option<u64> {
-        let kind = self.schema.kind();
         let sum = |keys: &mut dyn Iterator<Item = &RoaringBitmap>| {
             keys.map(RoaringBitmap::len).sum::<u64>()
         };
@@ -395,31 +399,7 @@ impl FieldIndex {
                     .sum()
             }
             (FieldCheck::Range(_) | FieldCheck::DatetimeRange(_), Data::Keys(map)) => {
-                let (lo, hi) = match (kind, check) {
-                    (PayloadSchemaType::Integer, FieldCheck::Range(r))
-                        if self.schema.integer_range() =>
-                    {
-                        int_bounds(r)
-                    }
-                    (PayloadSchemaType::Float, FieldCheck::Range(r)) => {
-                        let map_b = |b: Bound<f64>| match b {
-                            Bound::Included(f) => Bound::Included(IndexKey::Float(float_key(f))),
-                            Bound::Excluded(f) => Bound::Excluded(IndexKey::Float(float_key(f))),
-                            Bound::Unbounded => Bound::Unbounded,
-                        };
-                        let (lo, hi) = float_bounds(r);
-                        (map_b(lo), map_b(hi))
-                    }
-                    (PayloadSchemaType::Datetime, FieldCheck::DatetimeRange(r)) => {
-                        int_bounds(&Range {
-                            lt: r.lt.map(|v| v as f64),
-                            gt: r.gt.map(|v| v as f64),
-                            gte: r.gte.map(|v| v as f64),
-                            lte: r.lte.map(|v| v as f64),
-                        })
-                    }
-                    _ => return None,
-                };
+                let (lo, hi) = self.key_bounds(check)?;
                 if range_is_empty(&lo, &hi) {
                     0
                 } else {
