@@ -34,14 +34,27 @@ def _nullable_to_jsonschema(node):
     return node
 
 
-@lru_cache(maxsize=None)
-def spec():
+def _load(name):
     for d in SPEC_DIRS:
-        path = os.path.join(d, "qdrant-openapi-1.19.json")
+        path = os.path.join(d, name)
         if d and os.path.exists(path):
             with open(path) as f:
                 return _nullable_to_jsonschema(json.load(f))
-    raise FileNotFoundError("qdrant-openapi-1.19.json not found; set VECTORIZER_REFERENCE")
+    raise FileNotFoundError(f"{name} not found; set VECTORIZER_REFERENCE")
+
+
+@lru_cache(maxsize=None)
+def spec():
+    """The 1.19 spec, plus the legacy endpoints (search, recommend, discover)
+    and their schemas from the 1.16 spec."""
+    current = _load("qdrant-openapi-1.19.json")
+    legacy = _load("qdrant-openapi-1.16-legacy.json")
+    paths = dict(current["paths"])
+    for path, ops in legacy["paths"].items():
+        paths.setdefault(path, ops)
+    schemas = dict(legacy["components"]["schemas"])
+    schemas.update(current["components"]["schemas"])
+    return dict(current, paths=paths, components=dict(current["components"], schemas=schemas))
 
 
 @lru_cache(maxsize=None)

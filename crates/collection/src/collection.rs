@@ -38,7 +38,7 @@ pub struct CollectionStats {
 pub struct Collection {
     dir: PathBuf,
     config: RwLock<CollectionConfig>,
-    shard: Shard,
+    pub(crate) shard: Shard,
 }
 
 impl Collection {

@@ -8,6 +8,7 @@
 
 pub mod codec;
 pub mod datetime;
+pub mod distance;
 pub mod error;
 pub mod filter;
 pub mod json_path;

@@ -421,5 +421,6 @@ pub fn write_atomically_with(
 }
 
 pub mod query;
+pub mod search;
 #[cfg(test)]
 mod tests;

@@ -4,6 +4,7 @@ pub mod collections;
 pub mod filter;
 pub mod index;
 pub mod points;
+pub mod query;
 pub mod records;
 
 use collection::CollectionError;

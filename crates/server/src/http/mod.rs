@@ -4,6 +4,7 @@ mod collections;
 mod extract;
 mod points;
 mod response;
+mod search;
 mod service;
 
 use std::sync::Arc;
@@ -118,6 +119,16 @@ fn api_routes() -> Router<AppState> {
             axum::routing::delete(points::delete_index),
         )
         .route("/collections/{name}/facet", post(points::facet))
+        .route("/collections/{name}/points/query", post(search::query))
+        .route(
+            "/collections/{name}/points/query/batch",
+            post(search::query_batch),
+        )
+        .route("/collections/{name}/points/search", post(search::search))
+        .route(
+            "/collections/{name}/points/search/batch",
+            post(search::search_batch),
+        )
 }
 
 async fn not_found() -> ApiError {

@@ -1,0 +1,260 @@
+//! Search request bodies: the universal `query` (nearest only, so far) and
+//! the legacy `search`.
+
+use collection::search::{QueryInput, ScoredPoint, SearchRequest};
+use collection::{CollectionError, Result};
+use segment::vectors::{SparseVector, Vector};
+use segment::PointId;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::filter::{convert_opt, Filter};
+use super::points::{payload_selector, vector_selector, WithPayload, WithVector};
+use super::records::VectorStructOutput;
+
+/// A query vector or point id.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged, rename = "VectorInput")]
+pub enum VectorInput {
+    /// Dense.
+    Dense(Vec<f32>),
+    /// Sparse.
+    Sparse(SparseVector),
+    /// Multi-dense.
+    Multi(Vec<Vec<f32>>),
+    /// A stored point's vector.
+    Id(PointId),
+}
+
+impl From<VectorInput> for QueryInput {
+    fn from(v: VectorInput) -> Self {
+        match v {
+            VectorInput::Dense(d) => QueryInput::Vector(Vector::Dense(d)),
+            VectorInput::Sparse(s) => QueryInput::Vector(Vector::Sparse(s)),
+            VectorInput::Multi(m) => QueryInput::Vector(Vector::Multi(m)),
+            VectorInput::Id(id) => QueryInput::Point(id),
+        }
+    }
+}
+
+/// `POST /points/query` body.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct QueryRequest {
+    /// Sub-queries (not supported yet).
+    #[serde(default)]
+    pub prefetch: Option<Value>,
+    /// The query: a vector, a point id, or a query object.
+    #[serde(default)]
+    pub query: Option<Value>,
+    /// Vector name.
+    #[serde(default)]
+    pub using: Option<String>,
+    /// Filter.
+    #[serde(default)]
+    pub filter: Option<Filter>,
+    /// Search parameters.
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub params: Option<Value>,
+    /// Score threshold.
+    #[serde(default)]
+    pub score_threshold: Option<f32>,
+    /// Hits (default 10).
+    #[serde(default)]
+    pub limit: Option<usize>,
+    /// Hits to skip.
+    #[serde(default)]
+    pub offset: Option<usize>,
+    /// Vectors to return (default none).
+    #[serde(default)]
+    pub with_vector: Option<WithVector>,
+    /// Payload to return (default none).
+    #[serde(default)]
+    pub with_payload: Option<WithPayload>,
+    /// Collection to read query vectors from (not supported yet).
+    #[serde(default)]
+    pub lookup_from: Option<Value>,
+    /// Shard key.
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub shard_key: Option<Value>,
+}
+
+fn unsupported(what: &str) -> CollectionError {
+    CollectionError::BadInput(format!("{what} is not supported by this server yet"))
+}
+
+fn check_limit(limit: usize) -> Result<usize> {
+    if limit == 0 {
+        return Err(CollectionError::Validation(
+            "limit: value 0 invalid, must be 1 or larger".into(),
+        ));
+    }
+    Ok(limit)
+}
+
+impl QueryRequest {
+    /// Converts into a search (nearest queries only, so far).
+    pub fn convert(self) -> Result<SearchRequest> {
+        if self.prefetch.as_ref().is_some_and(|p| !p.is_null()) {
+            return Err(unsupported("prefetch"));
+        }
+        if self.lookup_from.as_ref().is_some_and(|p| !p.is_null()) {
+            return Err(unsupported("lookup_from"));
+        }
+        let query = match self.query {
+            None | Some(Value::Null) => {
+                return Err(unsupported("a query without `query` (scroll by score)"))
+            }
+            Some(Value::Object(mut obj)) if obj.contains_key("nearest") => {
+                if obj.get("mmr").is_some_and(|m| !m.is_null()) {
+                    return Err(unsupported("mmr"));
+                }
+                let nearest = obj.remove("nearest").unwrap_or(Value::Null);
+                serde_json::from_value::<VectorInput>(nearest)
+                    .map_err(|e| CollectionError::BadInput(e.to_string()))?
+            }
+            Some(Value::Object(obj)) if !obj.contains_key("indices") => {
+                let kind = obj.keys().next().cloned().unwrap_or_default();
+                return Err(unsupported(&format!("query `{kind}`")));
+            }
+            Some(other) => serde_json::from_value::<VectorInput>(other)
+                .map_err(|e| CollectionError::BadInput(e.to_string()))?,
+        };
+        Ok(SearchRequest {
+            using: self.using.unwrap_or_default(),
+            query: query.into(),
+            filter: convert_opt(self.filter)?,
+            limit: check_limit(self.limit.unwrap_or(10))?,
+            offset: self.offset.unwrap_or(0),
+            score_threshold: self.score_threshold,
+            with_payload: payload_selector(self.with_payload, false)?,
+            with_vector: vector_selector(self.with_vector),
+        })
+    }
+}
+
+/// A named vector of the legacy search.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged, rename = "NamedVectorStruct")]
+pub enum NamedVectorStruct {
+    /// The unnamed dense vector.
+    Default(Vec<f32>),
+    /// A named dense vector.
+    Dense {
+        /// Name.
+        name: String,
+        /// Vector.
+        vector: Vec<f32>,
+    },
+    /// A named sparse vector.
+    Sparse {
+        /// Name.
+        name: String,
+        /// Vector.
+        vector: SparseVector,
+    },
+}
+
+/// Legacy `POST /points/search` body.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LegacySearchRequest {
+    /// The query vector.
+    pub vector: NamedVectorStruct,
+    /// Filter.
+    #[serde(default)]
+    pub filter: Option<Filter>,
+    /// Search parameters.
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub params: Option<Value>,
+    /// Hits.
+    pub limit: usize,
+    /// Hits to skip.
+    #[serde(default)]
+    pub offset: Option<usize>,
+    /// Payload to return (default none).
+    #[serde(default)]
+    pub with_payload: Option<WithPayload>,
+    /// Vectors to return (default none).
+    #[serde(default)]
+    pub with_vector: Option<WithVector>,
+    /// Score threshold.
+    #[serde(default)]
+    pub score_threshold: Option<f32>,
+    /// Shard key.
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub shard_key: Option<Value>,
+}
+
+impl LegacySearchRequest {
+    /// Converts into a search.
+    pub fn convert(self) -> Result<SearchRequest> {
+        let (using, vector) = match self.vector {
+            NamedVectorStruct::Default(v) => (String::new(), Vector::Dense(v)),
+            NamedVectorStruct::Dense { name, vector } => (name, Vector::Dense(vector)),
+            NamedVectorStruct::Sparse { name, vector } => (name, Vector::Sparse(vector)),
+        };
+        Ok(SearchRequest {
+            using,
+            query: QueryInput::Vector(vector),
+            filter: convert_opt(self.filter)?,
+            limit: check_limit(self.limit)?,
+            offset: self.offset.unwrap_or(0),
+            score_threshold: self.score_threshold,
+            with_payload: payload_selector(self.with_payload, false)?,
+            with_vector: vector_selector(self.with_vector),
+        })
+    }
+}
+
+/// A search hit as returned.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScoredPointOutput {
+    /// Id.
+    pub id: PointId,
+    /// Version.
+    pub version: u64,
+    /// Score.
+    pub score: f32,
+    /// Payload, when selected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload: Option<segment::Payload>,
+    /// Vectors, when selected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vector: Option<VectorStructOutput>,
+}
+
+impl From<ScoredPoint> for ScoredPointOutput {
+    fn from(p: ScoredPoint) -> Self {
+        ScoredPointOutput {
+            id: p.id,
+            version: p.version,
+            score: p.score,
+            payload: p.payload,
+            vector: p.vectors.map(Into::into),
+        }
+    }
+}
+
+/// `query` result.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueryResponse {
+    /// Hits, best first.
+    pub points: Vec<ScoredPointOutput>,
+}
+
+/// `query/batch` body.
+#[derive(Debug, Clone, Deserialize)]
+pub struct QueryRequestBatch {
+    /// Queries.
+    pub searches: Vec<QueryRequest>,
+}
+
+/// Legacy `search/batch` body.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LegacySearchRequestBatch {
+    /// Searches.
+    pub searches: Vec<LegacySearchRequest>,
+}

@@ -1,0 +1,200 @@
+//! Nearest-neighbour search requests and their execution on a collection.
+
+use segment::distance::Distance as SegmentDistance;
+use segment::filter::Filter;
+use segment::segment::search::QueryVector;
+use segment::selector::{PayloadSelector, VectorSelector};
+use segment::vectors::{normalize, NamedVectors, Vector};
+use segment::{Payload, PointId};
+
+use crate::collection::Collection;
+use crate::config::{Distance, Modifier};
+use crate::error::{CollectionError, Result};
+
+/// What to search near.
+#[derive(Debug, Clone, PartialEq)]
+pub enum QueryInput {
+    /// A vector given in the request.
+    Vector(Vector),
+    /// The stored vector of a point (the point itself is left out).
+    Point(PointId),
+}
+
+/// A nearest-neighbour search.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchRequest {
+    /// Vector name (`""` for the unnamed vector).
+    pub using: String,
+    /// The query.
+    pub query: QueryInput,
+    /// Only points matching this filter.
+    pub filter: Option<Filter>,
+    /// Hits to return.
+    pub limit: usize,
+    /// Hits to skip first.
+    pub offset: usize,
+    /// Drop hits scoring worse than this.
+    pub score_threshold: Option<f32>,
+    /// Payload to return.
+    pub with_payload: PayloadSelector,
+    /// Vectors to return.
+    pub with_vector: VectorSelector,
+}
+
+/// One search hit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoredPoint {
+    /// Id.
+    pub id: PointId,
+    /// Version.
+    pub version: u64,
+    /// Score as Qdrant reports it.
+    pub score: f32,
+    /// Selected payload.
+    pub payload: Option<Payload>,
+    /// Selected vectors.
+    pub vectors: Option<NamedVectors>,
+}
+
+impl From<Distance> for SegmentDistance {
+    fn from(d: Distance) -> Self {
+        match d {
+            Distance::Cosine => SegmentDistance::Cosine,
+            Distance::Dot => SegmentDistance::Dot,
+            Distance::Euclid => SegmentDistance::Euclid,
+            Distance::Manhattan => SegmentDistance::Manhattan,
+        }
+    }
+}
+
+fn unknown_name(name: &str) -> CollectionError {
+    CollectionError::BadInput(format!("Not existing vector name error: {name}"))
+}
+
+impl Collection {
+    /// Runs a nearest-neighbour search.
+    pub fn search(&self, request: &SearchRequest) -> Result<Vec<ScoredPoint>> {
+        let config = self.config();
+        let name = request.using.as_str();
+        let segment = self.shard.read();
+        let (query, exclude) = match &request.query {
+            QueryInput::Vector(v) => (v.clone(), None),
+            QueryInput::Point(id) => {
+                let offset = segment.offset(*id).ok_or_else(|| {
+                    CollectionError::NotFound(format!("No point with id {id} found"))
+                })?;
+                let record = segment.record(
+                    offset,
+                    &PayloadSelector::None,
+                    &VectorSelector::Names(vec![name.to_string()]),
+                );
+                let vector = record
+                    .vectors
+                    .and_then(|mut v| v.remove(name))
+                    .ok_or_else(|| {
+                        if config.params.vectors.get(name).is_none()
+                            && config.sparse(name).is_none()
+                        {
+                            unknown_name(name)
+                        } else {
+                            CollectionError::BadInput(format!("Point {id} has no vector `{name}`"))
+                        }
+                    })?;
+                (vector, Some(*id))
+            }
+        };
+        let (distance, query, idf) = if let Some(params) = config.params.vectors.get(name) {
+            let dim = params.size as usize;
+            let cosine = params.distance == Distance::Cosine;
+            let query = match (query, params.multivector_config.is_some()) {
+                (Vector::Dense(mut v), false) => {
+                    if v.len() != dim {
+                        return Err(CollectionError::BadInput(format!(
+                            "Vector dimension error: expected dim: {dim}, got {}",
+                            v.len()
+                        )));
+                    }
+                    if cosine {
+                        normalize(&mut v);
+                    }
+                    QueryVector::Dense(v)
+                }
+                (Vector::Dense(v), true) => QueryVector::Multi(vec![v]),
+                (Vector::Multi(m), true) => QueryVector::Multi(m),
+                (Vector::Multi(_), false) => {
+                    return Err(CollectionError::BadInput(format!(
+                        "Vector `{name}` is not a multi-vector; send a single dense vector"
+                    )))
+                }
+                (Vector::Sparse(_), _) => {
+                    return Err(CollectionError::BadInput(format!(
+                        "Conversion between sparse and regular vectors failed for vector `{name}`"
+                    )))
+                }
+            };
+            let query = match query {
+                QueryVector::Multi(mut m) => {
+                    for v in m.iter_mut() {
+                        if v.len() != dim {
+                            return Err(CollectionError::BadInput(format!(
+                                "Vector dimension error: expected dim: {dim}, got {}",
+                                v.len()
+                            )));
+                        }
+                        if cosine {
+                            normalize(v);
+                        }
+                    }
+                    QueryVector::Multi(m)
+                }
+                other => other,
+            };
+            (SegmentDistance::from(params.distance), query, None)
+        } else if let Some(sparse) = config.sparse(name) {
+            let Vector::Sparse(s) = query else {
+                return Err(CollectionError::BadInput(format!(
+                    "Conversion between sparse and regular vectors failed for vector `{name}`"
+                )));
+            };
+            s.validate().map_err(CollectionError::BadInput)?;
+            let idf = (sparse.modifier == Some(Modifier::Idf)).then(|| segment.sparse_idf(name));
+            (SegmentDistance::Dot, QueryVector::Sparse(s.sorted()), idf)
+        } else {
+            return Err(unknown_name(name));
+        };
+        let wanted = request.offset + request.limit + usize::from(exclude.is_some());
+        let hits = segment.search_exact(
+            name,
+            &query,
+            distance,
+            request.filter.as_ref(),
+            idf.as_ref(),
+            wanted,
+        );
+        Ok(hits
+            .into_iter()
+            .filter_map(|hit| {
+                let id = segment.id_of(hit.offset)?;
+                (Some(id) != exclude).then_some((id, hit))
+            })
+            .map(|(id, hit)| (id, hit.offset, distance.to_score(hit.similarity)))
+            .filter(|(_, _, score)| {
+                request
+                    .score_threshold
+                    .is_none_or(|t| distance.passes(*score, t))
+            })
+            .skip(request.offset)
+            .take(request.limit)
+            .map(|(id, offset, score)| {
+                let record = segment.record(offset, &request.with_payload, &request.with_vector);
+                ScoredPoint {
+                    id,
+                    version: record.version,
+                    score,
+                    payload: record.payload,
+                    vectors: record.vectors,
+                }
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,126 @@
+//! Distance functions and the SIMD kernels behind them.
+//!
+//! Kernels are chosen once at run time from the CPU's features (AVX2 + FMA
+//! on x86-64, NEON on aarch64) with a scalar fallback that the vectorized
+//! versions are tested against.
+
+mod kernels;
+
+use std::sync::OnceLock;
+
+pub use kernels::scalar;
+
+/// How two dense vectors are compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Distance {
+    /// Cosine similarity; stored and query vectors are unit length, so it is
+    /// the dot product. Higher is better.
+    Cosine,
+    /// Dot product. Higher is better.
+    Dot,
+    /// Euclidean distance. Lower is better.
+    Euclid,
+    /// Manhattan distance. Lower is better.
+    Manhattan,
+}
+
+impl Distance {
+    /// Whether larger scores are better.
+    pub fn higher_is_better(self) -> bool {
+        matches!(self, Distance::Cosine | Distance::Dot)
+    }
+
+    /// The score of `a` against `b`, as Qdrant reports it.
+    #[inline]
+    pub fn score(self, a: &[f32], b: &[f32]) -> f32 {
+        let k = kernels();
+        match self {
+            Distance::Cosine | Distance::Dot => (k.dot)(a, b),
+            Distance::Euclid => (k.l2_squared)(a, b).sqrt(),
+            Distance::Manhattan => (k.l1)(a, b),
+        }
+    }
+
+    /// A score where larger is always better, for ranking.
+    #[inline]
+    pub fn similarity(self, a: &[f32], b: &[f32]) -> f32 {
+        let s = self.score(a, b);
+        if self.higher_is_better() {
+            s
+        } else {
+            -s
+        }
+    }
+
+    /// Turns a ranking similarity back into the reported score.
+    #[inline]
+    pub fn to_score(self, similarity: f32) -> f32 {
+        if self.higher_is_better() {
+            similarity
+        } else {
+            -similarity
+        }
+    }
+
+    /// Whether `score` passes `threshold`: strictly better, as Qdrant
+    /// filters results.
+    pub fn passes(self, score: f32, threshold: f32) -> bool {
+        if self.higher_is_better() {
+            score > threshold
+        } else {
+            score < threshold
+        }
+    }
+}
+
+/// The kernels in use on this CPU.
+#[derive(Clone, Copy)]
+pub struct Kernels {
+    /// Name, for logs and benchmarks.
+    pub name: &'static str,
+    /// Dot product.
+    pub dot: fn(&[f32], &[f32]) -> f32,
+    /// Squared Euclidean distance.
+    pub l2_squared: fn(&[f32], &[f32]) -> f32,
+    /// Manhattan distance.
+    pub l1: fn(&[f32], &[f32]) -> f32,
+}
+
+/// The best kernels for this CPU, detected once.
+pub fn kernels() -> &'static Kernels {
+    static KERNELS: OnceLock<Kernels> = OnceLock::new();
+    KERNELS.get_or_init(kernels::detect)
+}
+
+/// Sparse dot product of two index-sorted sparse vectors.
+pub fn sparse_dot(ai: &[u32], av: &[f32], bi: &[u32], bv: &[f32]) -> f32 {
+    let (mut i, mut j, mut sum) = (0, 0, 0.0f32);
+    while i < ai.len() && j < bi.len() {
+        match ai[i].cmp(&bi[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                sum += av[i] * bv[j];
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    sum
+}
+
+/// Multi-vector `max_sim`: for each query sub-vector the best document
+/// sub-vector's similarity, summed (in ranking form: larger is better).
+pub fn max_sim(distance: Distance, query: &[Vec<f32>], doc: &[Vec<f32>]) -> f32 {
+    query
+        .iter()
+        .map(|q| {
+            doc.iter()
+                .map(|d| distance.similarity(q, d))
+                .fold(f32::NEG_INFINITY, f32::max)
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,56 @@
+use proptest::prelude::*;
+
+use super::kernels::available;
+use super::*;
+
+fn close(a: f32, b: f32, scale: f32) -> bool {
+    (a - b).abs() <= 1e-4 * scale.max(1.0)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    /// Every kernel agrees with the scalar reference on every length,
+    /// including lengths that are not a multiple of the lane width.
+    #[test]
+    fn kernels_match_scalar(pairs in (0usize..300).prop_flat_map(|n| (
+        prop::collection::vec(-10.0f32..10.0, n),
+        prop::collection::vec(-10.0f32..10.0, n),
+    ))) {
+        let (a, b) = pairs;
+        let scale = a.iter().chain(&b).map(|x| x.abs()).sum::<f32>();
+        for k in available() {
+            prop_assert!(close((k.dot)(&a, &b), scalar::dot(&a, &b), scale), "{} dot", k.name);
+            prop_assert!(close((k.l2_squared)(&a, &b), scalar::l2_squared(&a, &b), scale * 20.0), "{} l2", k.name);
+            prop_assert!(close((k.l1)(&a, &b), scalar::l1(&a, &b), scale), "{} l1", k.name);
+        }
+    }
+}
+
+#[test]
+fn scores_as_qdrant_reports_them() {
+    let a = [1.0, 2.0, 3.0];
+    let b = [4.0, 6.0, 3.0];
+    assert_eq!(Distance::Dot.score(&a, &b), 25.0);
+    assert_eq!(Distance::Euclid.score(&a, &b), 5.0);
+    assert_eq!(Distance::Manhattan.score(&a, &b), 7.0);
+    assert!(Distance::Euclid.similarity(&a, &a) > Distance::Euclid.similarity(&a, &b));
+    assert!(Distance::Euclid.passes(4.0, 5.0) && !Distance::Euclid.passes(6.0, 5.0));
+    assert!(Distance::Dot.passes(6.0, 5.0));
+}
+
+#[test]
+fn sparse_and_multi() {
+    assert_eq!(
+        sparse_dot(
+            &[1, 3, 7],
+            &[1.0, 2.0, 3.0],
+            &[3, 7, 9],
+            &[10.0, 100.0, 5.0]
+        ),
+        320.0
+    );
+    let q = vec![vec![1.0, 0.0], vec![0.5, 0.5]];
+    let d = vec![vec![1.0, 0.0], vec![0.0, 1.0]];
+    assert!((max_sim(Distance::Dot, &q, &d) - 1.5).abs() < 1e-6);
+}

@@ -1,0 +1,176 @@
+//! Exact nearest-neighbour search over a segment's vectors.
+
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, HashMap};
+
+use super::Segment;
+use crate::distance::{max_sim, sparse_dot, Distance};
+use crate::filter::Filter;
+use crate::vector_storage::VectorStorage;
+use crate::vectors::SparseVector;
+
+/// A query vector.
+#[derive(Debug, Clone, PartialEq)]
+pub enum QueryVector {
+    /// Dense (normalized by the caller for Cosine).
+    Dense(Vec<f32>),
+    /// Sparse.
+    Sparse(SparseVector),
+    /// Multi-dense (each sub-vector normalized by the caller for Cosine).
+    Multi(Vec<Vec<f32>>),
+}
+
+/// One search hit: a similarity where larger is better, and the offset.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScoredOffset {
+    /// Ranking similarity (negated distance for Euclid / Manhattan).
+    pub similarity: f32,
+    /// Internal offset.
+    pub offset: u32,
+}
+
+impl Eq for ScoredOffset {}
+
+impl Ord for ScoredOffset {
+    /// Better hits compare greater: higher similarity, then lower offset.
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.similarity
+            .total_cmp(&other.similarity)
+            .then_with(|| other.offset.cmp(&self.offset))
+    }
+}
+
+impl PartialOrd for ScoredOffset {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Keeps the `k` best hits seen.
+pub struct TopK {
+    k: usize,
+    heap: BinaryHeap<std::cmp::Reverse<ScoredOffset>>,
+}
+
+impl TopK {
+    /// An empty collector of `k` hits.
+    pub fn new(k: usize) -> Self {
+        TopK {
+            k,
+            heap: BinaryHeap::with_capacity(k + 1),
+        }
+    }
+
+    /// Offers a hit.
+    #[inline]
+    pub fn push(&mut self, hit: ScoredOffset) {
+        if self.k == 0 {
+            return;
+        }
+        if self.heap.len() < self.k {
+            self.heap.push(std::cmp::Reverse(hit));
+        } else if let Some(worst) = self.heap.peek() {
+            if hit > worst.0 {
+                self.heap.pop();
+                self.heap.push(std::cmp::Reverse(hit));
+            }
+        }
+    }
+
+    /// The hits, best first.
+    pub fn into_sorted(self) -> Vec<ScoredOffset> {
+        let mut v: Vec<ScoredOffset> = self.heap.into_iter().map(|r| r.0).collect();
+        v.sort_by(|a, b| b.cmp(a));
+        v
+    }
+}
+
+impl Segment {
+    /// Inverse document frequency of each sparse index among the points that
+    /// have the sparse vector `name`: `ln(1 + (N - n + 0.5) / (n + 0.5))`.
+    pub fn sparse_idf(&self, name: &str) -> HashMap<u32, f32> {
+        let Some(VectorStorage::Sparse(data)) = self.vectors.get(name) else {
+            return HashMap::new();
+        };
+        let mut df: HashMap<u32, u32> = HashMap::new();
+        let mut n = 0u32;
+        for &offset in self.id_map.values() {
+            if let Some(Some(v)) = data.get(offset as usize) {
+                n += 1;
+                for i in &v.indices {
+                    *df.entry(*i).or_default() += 1;
+                }
+            }
+        }
+        df.into_iter()
+            .map(|(i, d)| {
+                let (n, d) = (n as f32, d as f32);
+                (i, (1.0 + (n - d + 0.5) / (d + 0.5)).ln())
+            })
+            .collect()
+    }
+
+    /// The `top` most similar points to `query` in the vector storage
+    /// `name`, among those matching `filter`, best first.
+    pub fn search_exact(
+        &self,
+        name: &str,
+        query: &QueryVector,
+        distance: Distance,
+        filter: Option<&Filter>,
+        idf: Option<&HashMap<u32, f32>>,
+        top: usize,
+    ) -> Vec<ScoredOffset> {
+        let Some(storage) = self.vectors.get(name) else {
+            return Vec::new();
+        };
+        let mut best = TopK::new(top);
+        let score = |offset: u32| -> Option<f32> {
+            match (storage, query) {
+                (VectorStorage::Dense { dim, data, present }, QueryVector::Dense(q)) => {
+                    let at = offset as usize;
+                    (*present.get(at)?)
+                        .then(|| distance.similarity(q, &data[at * dim..(at + 1) * dim]))
+                }
+                (VectorStorage::Multi { data, .. }, QueryVector::Multi(q)) => data
+                    .get(offset as usize)?
+                    .as_ref()
+                    .map(|d| max_sim(distance, q, d)),
+                (VectorStorage::Sparse(data), QueryVector::Sparse(q)) => {
+                    let d = data.get(offset as usize)?.as_ref()?;
+                    let overlap = d.indices.iter().any(|i| q.indices.binary_search(i).is_ok());
+                    overlap.then(|| match idf {
+                        Some(idf) => {
+                            let weighted: Vec<f32> = q
+                                .indices
+                                .iter()
+                                .zip(&q.values)
+                                .map(|(i, v)| v * idf.get(i).copied().unwrap_or(0.0))
+                                .collect();
+                            sparse_dot(&q.indices, &weighted, &d.indices, &d.values)
+                        }
+                        None => sparse_dot(&q.indices, &q.values, &d.indices, &d.values),
+                    })
+                }
+                _ => None,
+            }
+        };
+        match filter {
+            None => {
+                for &offset in self.id_map.values() {
+                    if let Some(similarity) = score(offset) {
+                        best.push(ScoredOffset { similarity, offset });
+                    }
+                }
+            }
+            Some(f) => {
+                for (_, offset) in self.filtered_from(Some(f), None) {
+                    if let Some(similarity) = score(offset) {
+                        best.push(ScoredOffset { similarity, offset });
+                    }
+                }
+            }
+        }
+        best.into_sorted()
+    }
+}

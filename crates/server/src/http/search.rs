@@ -1,0 +1,104 @@
+//! Search endpoints: `query` (nearest) and the legacy `search`.
+
+use std::time::Instant;
+
+use api::rest::query::{
+    LegacySearchRequest, LegacySearchRequestBatch, QueryRequest, QueryRequestBatch, QueryResponse,
+    ScoredPointOutput,
+};
+use axum::extract::{Path, State};
+use collection::search::SearchRequest;
+
+use super::extract::{JsonBody, QueryParams, ReadParams};
+use super::response::{ok, ApiResult};
+use super::{blocking, AppState};
+
+async fn run(
+    state: &AppState,
+    name: &str,
+    requests: Vec<SearchRequest>,
+) -> Result<Vec<Vec<ScoredPointOutput>>, super::ApiError> {
+    let c = state.toc.get(name)?;
+    blocking(move || {
+        requests
+            .iter()
+            .map(|r| {
+                Ok(c.search(r)?
+                    .into_iter()
+                    .map(ScoredPointOutput::from)
+                    .collect())
+            })
+            .collect()
+    })
+    .await
+}
+
+/// `POST /collections/{name}/points/query`.
+pub async fn query(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    QueryParams(_params): QueryParams<ReadParams>,
+    JsonBody(body): JsonBody<QueryRequest>,
+) -> ApiResult {
+    let start = Instant::now();
+    let request = body.convert()?;
+    let mut results = run(&state, &name, vec![request]).await?;
+    Ok(ok(
+        QueryResponse {
+            points: results.pop().unwrap_or_default(),
+        },
+        start,
+    ))
+}
+
+/// `POST /collections/{name}/points/query/batch`.
+pub async fn query_batch(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    QueryParams(_params): QueryParams<ReadParams>,
+    JsonBody(body): JsonBody<QueryRequestBatch>,
+) -> ApiResult {
+    let start = Instant::now();
+    let requests = body
+        .searches
+        .into_iter()
+        .map(QueryRequest::convert)
+        .collect::<Result<Vec<_>, _>>()?;
+    let results = run(&state, &name, requests).await?;
+    Ok(ok(
+        results
+            .into_iter()
+            .map(|points| QueryResponse { points })
+            .collect::<Vec<_>>(),
+        start,
+    ))
+}
+
+/// `POST /collections/{name}/points/search` (legacy).
+pub async fn search(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    QueryParams(_params): QueryParams<ReadParams>,
+    JsonBody(body): JsonBody<LegacySearchRequest>,
+) -> ApiResult {
+    let start = Instant::now();
+    let request = body.convert()?;
+    let mut results = run(&state, &name, vec![request]).await?;
+    Ok(ok(results.pop().unwrap_or_default(), start))
+}
+
+/// `POST /collections/{name}/points/search/batch` (legacy).
+pub async fn search_batch(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    QueryParams(_params): QueryParams<ReadParams>,
+    JsonBody(body): JsonBody<LegacySearchRequestBatch>,
+) -> ApiResult {
+    let start = Instant::now();
+    let requests = body
+        .searches
+        .into_iter()
+        .map(LegacySearchRequest::convert)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ok(run(&state, &name, requests).await?, start))
+}

@@ -1,0 +1,127 @@
+"""Nearest-neighbour search through `query` and the legacy `search`,
+against local mode."""
+
+import random
+
+import numpy as np
+import pytest
+from qdrant_client import QdrantClient, models
+
+from conftest import error_of
+from test_points import FILTERS, dataset
+
+
+@pytest.fixture(params=["Cosine", "Dot", "Euclid", "Manhattan"])
+def search_pair(request, client, collection_name):
+    local = QdrantClient(":memory:")
+    for c in (client, local):
+        c.create_collection(collection_name, vectors_config=models.VectorParams(size=4, distance=request.param))
+        c.upsert(collection_name, dataset(), wait=True)
+    return client, local, collection_name
+
+
+def same_hits(r, l, tol=1e-4):
+    assert [p.id for p in r] == [p.id for p in l]
+    assert [p.score for p in r] == pytest.approx([p.score for p in l], abs=tol)
+
+
+def test_nearest_matches_local_mode(search_pair):
+    client, local, name = search_pair
+    rng = random.Random(3)
+    for _ in range(10):
+        q = [rng.uniform(-1, 1) for _ in range(4)]
+        same_hits(client.query_points(name, q, limit=7).points, local.query_points(name, q, limit=7).points)
+        kw = dict(limit=5, offset=3, with_payload=True, with_vectors=True)
+        r, l = client.query_points(name, q, **kw).points, local.query_points(name, q, **kw).points
+        same_hits(r, l)
+        assert [p.payload for p in r] == [p.payload for p in l]
+        for a, b in zip(r, l):
+            assert a.vector == pytest.approx(b.vector, abs=1e-5)
+
+
+@pytest.mark.parametrize("index", range(0, len(FILTERS), 3))
+def test_filtered_search_matches_local_mode(search_pair, index):
+    client, local, name = search_pair
+    q = [0.3, -0.2, 0.9, 0.1]
+    same_hits(client.query_points(name, q, query_filter=FILTERS[index], limit=10).points, local.query_points(name, q, query_filter=FILTERS[index], limit=10).points)
+
+
+def test_score_threshold_and_query_by_id(search_pair):
+    client, local, name = search_pair
+    q = [0.5, 0.5, -0.5, 0.1]
+    base = client.query_points(name, q, limit=20).points
+    threshold = (base[10].score + base[11].score) / 2
+    r = client.query_points(name, q, limit=20, score_threshold=threshold).points
+    l = local.query_points(name, q, limit=20, score_threshold=threshold).points
+    same_hits(r, l)
+    assert len(r) >= 10
+    r = client.query_points(name, 5, limit=5).points
+    l = local.query_points(name, 5, limit=5).points
+    same_hits(r, l)
+    assert 5 not in [p.id for p in r]
+    r = client.query_points(name, models.NearestQuery(nearest=q), limit=3).points
+    same_hits(r, base[:3])
+
+
+def test_legacy_search_and_batches(api, search_pair):
+    client, local, name = search_pair
+    q = [0.1, 0.2, 0.3, 0.4]
+    r = api.post(f"/collections/{name}/points/search", {"vector": q, "limit": 4, "with_payload": True})
+    assert r.status_code == 200
+    l = local.query_points(name, q, limit=4, with_payload=True).points
+    assert [h["id"] for h in r.json()["result"]] == [p.id for p in l]
+    r = api.post(f"/collections/{name}/points/search/batch", {"searches": [{"vector": q, "limit": 2}, {"vector": q, "limit": 3, "offset": 1}]})
+    assert [len(x) for x in r.json()["result"]] == [2, 3]
+    batch = client.query_batch_points(name, [models.QueryRequest(query=q, limit=2), models.QueryRequest(query=q, limit=4, filter=FILTERS[0])])
+    assert [p.id for p in batch[0].points] == [p.id for p in l[:2]]
+    same_hits(batch[1].points, local.query_points(name, q, limit=4, query_filter=FILTERS[0]).points)
+
+
+def test_named_sparse_and_multi_vectors(client, collection_name):
+    local = QdrantClient(":memory:")
+    rng = np.random.default_rng(5)
+    points = []
+    for i in range(60):
+        idx = sorted(rng.choice(50, size=5, replace=False).tolist())
+        points.append(models.PointStruct(
+            id=i,
+            vector={
+                "dense": rng.random(3).tolist(),
+                "colbert": rng.random((rng.integers(1, 4), 2)).tolist(),
+                "text": models.SparseVector(indices=idx, values=rng.random(5).round(3).tolist()),
+                "bm25": models.SparseVector(indices=idx, values=rng.random(5).round(3).tolist()),
+            },
+        ))
+    for c in (client, local):
+        c.create_collection(
+            collection_name,
+            vectors_config={
+                "dense": models.VectorParams(size=3, distance=models.Distance.DOT),
+                "colbert": models.VectorParams(size=2, distance=models.Distance.COSINE, multivector_config=models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM)),
+            },
+            sparse_vectors_config={"text": models.SparseVectorParams(), "bm25": models.SparseVectorParams(modifier=models.Modifier.IDF)},
+        )
+        c.upsert(collection_name, points)
+    sq = models.SparseVector(indices=[1, 7, 20, 33], values=[0.5, 1.0, 0.25, 2.0])
+    for using, q in [("dense", [0.2, 0.5, 0.1]), ("colbert", [[1.0, 0.0], [0.3, 0.7]]), ("text", sq), ("bm25", sq)]:
+        same_hits(client.query_points(collection_name, q, using=using, limit=8).points, local.query_points(collection_name, q, using=using, limit=8).points)
+
+
+def test_search_bad_input(api, client, collection_name):
+    client.create_collection(collection_name, vectors_config=models.VectorParams(size=4, distance=models.Distance.COSINE))
+    client.upsert(collection_name, [models.PointStruct(id=1, vector=[1, 0, 0, 0])])
+    base = f"/collections/{collection_name}/points"
+    r = api.post(base + "/query", {"query": [1, 2]})
+    assert r.status_code == 400 and error_of(r) == "Wrong input: Vector dimension error: expected dim: 4, got 2"
+    r = api.post(base + "/query", {"query": [1, 2, 3, 4], "using": "x"})
+    assert r.status_code == 400 and error_of(r) == "Wrong input: Not existing vector name error: x"
+    r = api.post(base + "/query", {"query": 999})
+    assert r.status_code == 404
+    r = api.post(base + "/query", {"query": [1, 2, 3, 4], "limit": 0})
+    assert r.status_code == 422
+    r = api.post(base + "/query", {"query": "not a vector"})
+    assert r.status_code == 400
+    r = api.post(base + "/search", {"vector": [1, 2, 3, 4]})
+    assert r.status_code == 400
+    r = api.post("/collections/missing_c/points/query", {"query": [1, 2, 3, 4]})
+    assert r.status_code == 404
