@@ -32,6 +32,8 @@ pub struct CollectionStats {
     pub indexed_vectors_count: usize,
     /// Segments.
     pub segments_count: usize,
+    /// An optimization is running.
+    pub optimizing: bool,
 }
 
 /// A named set of points with one configuration.
@@ -39,6 +41,7 @@ pub struct Collection {
     dir: PathBuf,
     config: RwLock<CollectionConfig>,
     pub(crate) shard: Shard,
+    pub(crate) optimizing: std::sync::atomic::AtomicBool,
 }
 
 impl Collection {
@@ -68,6 +71,7 @@ impl Collection {
             dir: dir.to_path_buf(),
             config: RwLock::new(config),
             shard,
+            optimizing: Default::default(),
         })
     }
 
@@ -136,10 +140,12 @@ impl Collection {
     /// Point and segment counters.
     pub fn stats(&self) -> CollectionStats {
         let segment = self.shard.read();
+        let names = storage_schema(&self.config.read());
         CollectionStats {
             points_count: segment.points_count(),
-            indexed_vectors_count: 0,
+            indexed_vectors_count: names.keys().map(|n| segment.indexed_count(n)).sum(),
             segments_count: 1,
+            optimizing: self.is_optimizing(),
         }
     }
 

@@ -10,6 +10,7 @@ pub mod collection;
 pub mod config;
 pub mod error;
 pub mod operations;
+pub mod optimizer;
 pub mod search;
 pub mod shard;
 pub mod vector_check;

@@ -2,6 +2,7 @@
 
 use segment::distance::Distance as SegmentDistance;
 use segment::filter::Filter;
+use segment::segment::graph::SearchParams;
 use segment::segment::search::QueryVector;
 use segment::selector::{PayloadSelector, VectorSelector};
 use segment::vectors::{normalize, NamedVectors, Vector};
@@ -39,6 +40,19 @@ pub struct SearchRequest {
     pub with_payload: PayloadSelector,
     /// Vectors to return.
     pub with_vector: VectorSelector,
+    /// Search parameters.
+    pub params: SearchOptions,
+}
+
+/// Search parameters of a request (`params`).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct SearchOptions {
+    /// Beam width; defaults to the index's `ef_construct`.
+    pub hnsw_ef: Option<usize>,
+    /// Score every candidate exactly.
+    pub exact: bool,
+    /// Skip points the index does not cover yet.
+    pub indexed_only: bool,
 }
 
 /// One search hit.
@@ -163,14 +177,29 @@ impl Collection {
             return Err(unknown_name(name));
         };
         let wanted = request.offset + request.limit + usize::from(exclude.is_some());
-        let hits = segment.search_exact(
-            name,
-            &query,
-            distance,
-            request.filter.as_ref(),
-            idf.as_ref(),
-            wanted,
-        );
+        let hits = match &query {
+            QueryVector::Dense(q) => {
+                let hnsw = crate::optimizer::hnsw_config(&config, name);
+                let params = SearchParams {
+                    ef: request.params.hnsw_ef.unwrap_or(hnsw.ef_construct as usize),
+                    exact: request.params.exact,
+                    full_scan_threshold: crate::optimizer::vectors_in_kb(
+                        hnsw.full_scan_threshold,
+                        q.len(),
+                    ),
+                    indexed_only: request.params.indexed_only,
+                };
+                segment.search_dense(name, q, distance, request.filter.as_ref(), wanted, params)
+            }
+            _ => segment.search_exact(
+                name,
+                &query,
+                distance,
+                request.filter.as_ref(),
+                idf.as_ref(),
+                wanted,
+            ),
+        };
         Ok(hits
             .into_iter()
             .filter_map(|hit| {

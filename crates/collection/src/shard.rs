@@ -87,6 +87,19 @@ impl Shard {
         Ok(op_num)
     }
 
+    /// Installs a graph built from a snapshot of the segment (no log record:
+    /// graphs are derived state, rebuilt after a restart).
+    pub fn install_graph(
+        &self,
+        name: &str,
+        index: segment::hnsw::HnswIndex,
+        snapshot_version: u64,
+    ) {
+        self.segment
+            .write()
+            .install_graph(name, index, snapshot_version);
+    }
+
     /// Persists the segment if it changed and drops the log records it now
     /// holds.
     pub fn flush(&self) -> Result<()> {

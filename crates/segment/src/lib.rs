@@ -11,6 +11,7 @@ pub mod datetime;
 pub mod distance;
 pub mod error;
 pub mod filter;
+pub mod hnsw;
 pub mod json_path;
 pub mod payload_index;
 pub mod point_id;

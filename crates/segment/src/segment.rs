@@ -43,9 +43,12 @@ pub struct Segment {
     id_map: BTreeMap<PointId, u32>,
     offset_ids: Vec<Option<PointId>>,
     versions: Vec<u64>,
+    /// Operation that last changed each offset's vectors.
+    vector_versions: Vec<u64>,
     payloads: Vec<Payload>,
     vectors: BTreeMap<String, VectorStorage>,
     payload_index: PayloadIndex,
+    graphs: BTreeMap<String, graph::VectorGraph>,
 }
 
 impl Segment {
@@ -93,6 +96,7 @@ impl Segment {
     /// Drops the storage of a vector name and all its vectors.
     pub fn remove_vector_storage(&mut self, name: &str) {
         self.vectors.remove(name);
+        self.graphs.remove(name);
     }
 
     /// The internal offset of a live point.
@@ -153,6 +157,7 @@ impl Segment {
                 let o = self.offset_ids.len() as u32;
                 self.offset_ids.push(Some(id));
                 self.versions.push(0);
+                self.vector_versions.push(0);
                 self.payloads.push(Payload::new());
                 self.id_map.insert(id, o);
                 o
@@ -160,6 +165,8 @@ impl Segment {
         };
         let at = offset as usize;
         self.versions[at] = op;
+        self.vector_versions[at] = op;
+        self.mark_vectors_changed(offset);
         self.payloads[at] = payload;
         self.payload_index.update(offset, &self.payloads[at]);
         let mut vectors = vectors;
@@ -196,6 +203,8 @@ impl Segment {
         let Some(at) = self.touch(op, id) else {
             return false;
         };
+        self.vector_versions[at] = op;
+        self.mark_vectors_changed(at as u32);
         for (name, v) in vectors {
             if let Some(storage) = self.vectors.get_mut(&name) {
                 storage.set(at as u32, Some(v));
@@ -209,6 +218,8 @@ impl Segment {
         let Some(at) = self.touch(op, id) else {
             return false;
         };
+        self.vector_versions[at] = op;
+        self.mark_vectors_changed(at as u32);
         for name in names {
             if let Some(storage) = self.vectors.get_mut(name) {
                 storage.set(at as u32, None);
@@ -420,6 +431,7 @@ pub fn write_atomically_with(
     Ok(())
 }
 
+pub mod graph;
 pub mod query;
 pub mod search;
 #[cfg(test)]

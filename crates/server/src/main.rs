@@ -65,6 +65,33 @@ async fn flush_loop(toc: Arc<TableOfContent>) {
     }
 }
 
+/// Runs the optimizers of every collection on a dedicated thread (graph
+/// builds are CPU-bound and must not stall the async reactor) until `stop`.
+fn spawn_optimizer(
+    toc: Arc<TableOfContent>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::Builder::new()
+        .name("optimizer".into())
+        .spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Acquire) {
+                let mut worked = false;
+                for name in toc.collection_names() {
+                    if let Ok(c) = toc.get(&name) {
+                        match c.optimize() {
+                            Ok(ran) => worked |= ran,
+                            Err(e) => error!(collection = %name, error = %e, "optimization failed"),
+                        }
+                    }
+                }
+                if !worked {
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+            }
+        })
+        .expect("spawn optimizer thread")
+}
+
 async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -120,10 +147,14 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
         .with_context(|| format!("binding {addr}"))?;
     info!(%addr, "REST API listening");
     let flusher = tokio::spawn(flush_loop(toc.clone()));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let optimizer = spawn_optimizer(toc.clone(), stop.clone());
     axum::serve(listener, http::router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     flusher.abort();
+    stop.store(true, std::sync::atomic::Ordering::Release);
+    let _ = tokio::task::spawn_blocking(move || optimizer.join()).await;
     let t = toc.clone();
     tokio::task::spawn_blocking(move || t.flush_all()).await?;
     info!("flushed all collections; bye");

@@ -1,7 +1,7 @@
 //! Search request bodies: the universal `query` (nearest only, so far) and
 //! the legacy `search`.
 
-use collection::search::{QueryInput, ScoredPoint, SearchRequest};
+use collection::search::{QueryInput, ScoredPoint, SearchOptions, SearchRequest};
 use collection::{CollectionError, Result};
 use segment::vectors::{SparseVector, Vector};
 use segment::PointId;
@@ -11,6 +11,46 @@ use serde_json::Value;
 use super::filter::{convert_opt, Filter};
 use super::points::{payload_selector, vector_selector, WithPayload, WithVector};
 use super::records::VectorStructOutput;
+
+/// `params` of a search.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct WireSearchParams {
+    /// Beam width.
+    #[serde(default)]
+    pub hnsw_ef: Option<usize>,
+    /// Exact search.
+    #[serde(default)]
+    pub exact: Option<bool>,
+    /// Quantization options (used once quantization lands).
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub quantization: Option<Value>,
+    /// Only indexed points.
+    #[serde(default)]
+    pub indexed_only: Option<bool>,
+    /// ACORN options.
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub acorn: Option<Value>,
+    /// IDF options.
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub idf: Option<Value>,
+}
+
+fn search_options(params: Option<WireSearchParams>) -> Result<SearchOptions> {
+    let p = params.unwrap_or_default();
+    if p.hnsw_ef == Some(0) {
+        return Err(CollectionError::Validation(
+            "params.hnsw_ef: value 0 invalid, must be 1 or larger".into(),
+        ));
+    }
+    Ok(SearchOptions {
+        hnsw_ef: p.hnsw_ef,
+        exact: p.exact.unwrap_or(false),
+        indexed_only: p.indexed_only.unwrap_or(false),
+    })
+}
 
 /// A query vector or point id.
 #[derive(Debug, Clone, Deserialize)]
@@ -54,8 +94,7 @@ pub struct QueryRequest {
     pub filter: Option<Filter>,
     /// Search parameters.
     #[serde(default)]
-    #[allow(dead_code)]
-    pub params: Option<Value>,
+    pub params: Option<WireSearchParams>,
     /// Score threshold.
     #[serde(default)]
     pub score_threshold: Option<f32>,
@@ -130,6 +169,7 @@ impl QueryRequest {
             score_threshold: self.score_threshold,
             with_payload: payload_selector(self.with_payload, false)?,
             with_vector: vector_selector(self.with_vector),
+            params: search_options(self.params)?,
         })
     }
 }
@@ -166,8 +206,7 @@ pub struct LegacySearchRequest {
     pub filter: Option<Filter>,
     /// Search parameters.
     #[serde(default)]
-    #[allow(dead_code)]
-    pub params: Option<Value>,
+    pub params: Option<WireSearchParams>,
     /// Hits.
     pub limit: usize,
     /// Hits to skip.
@@ -205,6 +244,7 @@ impl LegacySearchRequest {
             score_threshold: self.score_threshold,
             with_payload: payload_selector(self.with_payload, false)?,
             with_vector: vector_selector(self.with_vector),
+            params: search_options(self.params)?,
         })
     }
 }

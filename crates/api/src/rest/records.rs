@@ -189,7 +189,7 @@ impl CollectionInfo {
             })
             .collect();
         CollectionInfo {
-            status: "green",
+            status: if stats.optimizing { "yellow" } else { "green" },
             optimizer_status: "ok",
             indexed_vectors_count: stats.indexed_vectors_count,
             points_count: stats.points_count,

@@ -53,6 +53,11 @@ impl Segment {
     /// directly instead of scanning in id order.
     const CANDIDATE_SHARE: u64 = 50;
 
+    /// A superset of the offsets matching `filter`, when indexes narrow it.
+    pub fn candidates_for(&self, filter: &Filter) -> Option<RoaringBitmap> {
+        self.candidates(Some(filter))
+    }
+
     /// A superset of the offsets matching `filter`, from payload indexes
     /// and from `has_id` conditions of its `must` clause.
     fn candidates(&self, filter: Option<&Filter>) -> Option<RoaringBitmap> {

@@ -1,0 +1,102 @@
+//! The indexing optimizer: builds HNSW graphs for dense vectors once a
+//! segment holds enough of them, and rebuilds them when enough points were
+//! written since.
+//!
+//! Vectors are copied under the read lock, the graph is built with no lock
+//! held (rayon, all cores), and installed under the write lock; writes that
+//! land meanwhile are scored exactly until the next build.
+
+use std::sync::atomic::Ordering;
+
+use segment::hnsw::HnswParams;
+
+use crate::collection::Collection;
+use crate::config::{CollectionConfig, HnswConfig};
+use crate::error::Result;
+
+/// Default `indexing_threshold` in kilobytes of vectors.
+const DEFAULT_INDEXING_THRESHOLD_KB: u64 = 10_000;
+
+/// Effective HNSW parameters of a named vector.
+pub fn hnsw_config(config: &CollectionConfig, name: &str) -> HnswConfig {
+    let mut hnsw = config.hnsw_config.clone();
+    if let Some(diff) = config
+        .params
+        .vectors
+        .get(name)
+        .and_then(|p| p.hnsw_config.as_ref())
+    {
+        diff.apply_to(&mut hnsw);
+    }
+    hnsw
+}
+
+/// Number of vectors of `dim` floats that fit in `kb` kilobytes.
+pub fn vectors_in_kb(kb: u64, dim: usize) -> usize {
+    (kb as usize * 1024) / (dim.max(1) * 4)
+}
+
+impl Collection {
+    /// Dense, single-vector names whose graph should be (re)built now.
+    fn pending_indexing(&self) -> Vec<(String, usize)> {
+        let config = self.config();
+        let threshold_kb = config
+            .optimizer_config
+            .indexing_threshold
+            .unwrap_or(DEFAULT_INDEXING_THRESHOLD_KB);
+        if threshold_kb == 0 {
+            return Vec::new();
+        }
+        let segment = self.shard.read();
+        config
+            .params
+            .vectors
+            .iter()
+            .filter(|(_, p)| p.multivector_config.is_none())
+            .filter_map(|(name, p)| {
+                // like Qdrant's appendable segments: once the vectors not in a
+                // graph pass the threshold, they get indexed
+                let dim = p.size as usize;
+                let threshold = vectors_in_kb(threshold_kb, dim).max(1);
+                (segment.unindexed_count(name) >= threshold).then(|| (name.to_string(), dim))
+            })
+            .collect()
+    }
+
+    /// Runs every pending graph build; returns whether any ran.
+    pub fn optimize(&self) -> Result<bool> {
+        let pending = self.pending_indexing();
+        if pending.is_empty() {
+            return Ok(false);
+        }
+        self.optimizing.store(true, Ordering::Release);
+        let config = self.config();
+        for (name, _) in &pending {
+            let Some(snapshot) = self.shard.read().snapshot_dense(name) else {
+                continue;
+            };
+            let Some(params) = config.params.vectors.get(name) else {
+                continue;
+            };
+            let hnsw = hnsw_config(&config, name);
+            let index = snapshot.build(
+                params.distance.into(),
+                HnswParams {
+                    m: hnsw.m as usize,
+                    ef_construct: hnsw.ef_construct as usize,
+                    seed: 42,
+                    deterministic: false,
+                },
+            );
+            tracing::info!(vector = %name, points = index.len(), "built HNSW graph");
+            self.shard.install_graph(name, index, snapshot.version);
+        }
+        self.optimizing.store(false, Ordering::Release);
+        Ok(true)
+    }
+
+    /// Whether an optimization is running.
+    pub fn is_optimizing(&self) -> bool {
+        self.optimizing.load(Ordering::Acquire)
+    }
+}

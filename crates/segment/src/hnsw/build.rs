@@ -1,0 +1,196 @@
+//! Graph construction.
+
+use parking_lot::{Mutex, RwLock};
+use rayon::prelude::*;
+
+use super::search::{greedy, search_layer, Cand};
+use super::visited::with_visited;
+use super::{DenseVectors, HnswIndex, HnswParams, EMPTY};
+
+/// Builds an [`HnswIndex`] over the vectors at given segment offsets.
+pub struct HnswBuilder<'a> {
+    params: HnswParams,
+    vectors: DenseVectors<'a>,
+    offsets: Vec<u32>,
+    levels: Vec<u8>,
+    /// Per node, its links on levels `0..=level`.
+    links: Vec<RwLock<Vec<Vec<u32>>>>,
+    /// Entry node and top level.
+    entry: Mutex<Option<(u32, u8)>>,
+}
+
+/// A node's level from a hash of the seed and node number: geometric with
+/// ratio `1 / m`, so each level holds about `1 / m` of the one below.
+fn random_level(seed: u64, node: u32, m: usize) -> u8 {
+    let mut x = seed ^ (node as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    x ^= x >> 33;
+    let u = ((x >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
+    let ml = 1.0 / (m.max(2) as f64).ln();
+    ((-u.ln() * ml).floor() as u32).min(15) as u8
+}
+
+impl<'a> HnswBuilder<'a> {
+    /// Prepares a build over `offsets`.
+    pub fn new(params: HnswParams, vectors: DenseVectors<'a>, offsets: Vec<u32>) -> Self {
+        let params = HnswParams {
+            m: params.m.max(2),
+            ef_construct: params.ef_construct.max(4),
+            ..params
+        };
+        let levels: Vec<u8> = (0..offsets.len() as u32)
+            .map(|n| random_level(params.seed, n, params.m))
+            .collect();
+        let links = levels
+            .iter()
+            .map(|&l| RwLock::new(vec![Vec::new(); l as usize + 1]))
+            .collect();
+        HnswBuilder {
+            params,
+            vectors,
+            offsets,
+            levels,
+            links,
+            entry: Mutex::new(None),
+        }
+    }
+
+    fn sim(&self, a: u32, b: u32) -> f32 {
+        self.vectors
+            .similarity(self.offsets[a as usize], self.offsets[b as usize])
+    }
+
+    fn max_links(&self, level: usize) -> usize {
+        if level == 0 {
+            self.params.m * 2
+        } else {
+            self.params.m
+        }
+    }
+
+    /// Keeps candidates (best first, similarities to `base`) that are closer
+    /// to `base` than to any already kept one, up to `limit`.
+    fn select(&self, candidates: &[Cand], limit: usize) -> Vec<u32> {
+        let mut kept: Vec<u32> = Vec::with_capacity(limit);
+        for c in candidates {
+            if kept.len() >= limit {
+                break;
+            }
+            if kept.iter().all(|&k| self.sim(c.node, k) < c.sim) {
+                kept.push(c.node);
+            }
+        }
+        kept
+    }
+
+    fn neighbors(&self, node: u32, level: usize, buf: &mut Vec<u32>) {
+        if let Some(list) = self.links[node as usize].read().get(level) {
+            buf.extend_from_slice(list);
+        }
+    }
+
+    fn insert(&self, node: u32) {
+        let level = self.levels[node as usize] as usize;
+        let Some((entry, top)) = ({
+            let mut e = self.entry.lock();
+            match *e {
+                None => {
+                    *e = Some((node, level as u8));
+                    None
+                }
+                some => some,
+            }
+        }) else {
+            return;
+        };
+        let sim = |n: u32| self.sim(node, n);
+        let mut cur = Cand {
+            sim: sim(entry),
+            node: entry,
+        };
+        for l in ((level + 1)..=top as usize).rev() {
+            cur = greedy(cur, |n, buf| self.neighbors(n, l, buf), sim);
+        }
+        for l in (0..=level.min(top as usize)).rev() {
+            let found = with_visited(self.offsets.len(), |visited| {
+                search_layer(
+                    &[cur],
+                    self.params.ef_construct,
+                    visited,
+                    |n, buf| self.neighbors(n, l, buf),
+                    sim,
+                    |n| n != node,
+                )
+            });
+            let limit = self.max_links(l);
+            let selected = self.select(&found, self.params.m.max(limit / 2));
+            self.links[node as usize].write()[l] = selected.clone();
+            for &s in &selected {
+                let mut guard = self.links[s as usize].write();
+                let list = &mut guard[l];
+                if list.contains(&node) {
+                    continue;
+                }
+                if list.len() < limit {
+                    list.push(node);
+                } else {
+                    let mut cands: Vec<Cand> = list
+                        .iter()
+                        .chain(std::iter::once(&node))
+                        .map(|&x| Cand {
+                            sim: self.sim(s, x),
+                            node: x,
+                        })
+                        .collect();
+                    cands.sort_by(|a, b| b.cmp(a));
+                    *list = self.select(&cands, limit);
+                }
+            }
+            if let Some(best) = found.first() {
+                cur = *best;
+            }
+        }
+        if level > top as usize {
+            let mut e = self.entry.lock();
+            if e.is_none_or(|(_, t)| (t as usize) < level) {
+                *e = Some((node, level as u8));
+            }
+        }
+    }
+
+    /// Inserts every node and freezes the graph.
+    pub fn build(self) -> HnswIndex {
+        let n = self.offsets.len() as u32;
+        if n > 0 {
+            self.insert(0);
+        }
+        if self.params.deterministic {
+            (1..n).for_each(|node| self.insert(node));
+        } else {
+            (1..n).into_par_iter().for_each(|node| self.insert(node));
+        }
+        let m0 = self.params.m * 2;
+        let mut layer0 = vec![EMPTY; n as usize * m0];
+        let mut upper = Vec::with_capacity(n as usize);
+        for (node, links) in self.links.into_iter().enumerate() {
+            let mut levels = links.into_inner();
+            let l0 = std::mem::take(&mut levels[0]);
+            layer0[node * m0..node * m0 + l0.len().min(m0)]
+                .copy_from_slice(&l0[..l0.len().min(m0)]);
+            levels.remove(0);
+            upper.push(levels);
+        }
+        HnswIndex {
+            m: self.params.m,
+            m0,
+            offsets: self.offsets,
+            levels: self.levels,
+            layer0,
+            upper,
+            entry: self.entry.into_inner().map(|(e, _)| e),
+        }
+    }
+}

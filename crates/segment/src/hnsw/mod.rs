@@ -1,0 +1,130 @@
+//! Hierarchical navigable small-world graph over dense vectors.
+//!
+//! Graph nodes are numbered `0..n` and map to segment offsets through
+//! `offsets`. Level 0 keeps its links in one flat array with `m0` fixed slots
+//! per node (unused slots hold `u32::MAX`); the few nodes on upper levels keep
+//! theirs in small vectors. Building inserts nodes in parallel (rayon) with a
+//! lock per node, or sequentially for reproducible graphs in tests.
+
+mod build;
+mod search;
+mod visited;
+
+use crate::distance::Distance;
+
+pub use build::HnswBuilder;
+
+/// Build parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HnswParams {
+    /// Links per node on upper levels (level 0 has `2 * m`).
+    pub m: usize,
+    /// Candidates considered while linking a new node.
+    pub ef_construct: usize,
+    /// Seed of the level generator.
+    pub seed: u64,
+    /// Build on one thread, in insertion order, for a reproducible graph.
+    pub deterministic: bool,
+}
+
+impl Default for HnswParams {
+    fn default() -> Self {
+        HnswParams {
+            m: 16,
+            ef_construct: 100,
+            seed: 42,
+            deterministic: false,
+        }
+    }
+}
+
+/// Read access to the vectors a graph is built over.
+#[derive(Clone, Copy)]
+pub struct DenseVectors<'a> {
+    /// `dim` floats per offset.
+    pub data: &'a [f32],
+    /// Dimension.
+    pub dim: usize,
+    /// Distance function.
+    pub distance: Distance,
+}
+
+impl DenseVectors<'_> {
+    /// The vector at a segment offset.
+    #[inline]
+    pub fn get(&self, offset: u32) -> &[f32] {
+        let at = offset as usize * self.dim;
+        &self.data[at..at + self.dim]
+    }
+
+    /// Ranking similarity (larger is better) of two stored vectors.
+    #[inline]
+    pub fn similarity(&self, a: u32, b: u32) -> f32 {
+        self.distance.similarity(self.get(a), self.get(b))
+    }
+}
+
+/// A built, read-only graph.
+#[derive(Debug, Clone)]
+pub struct HnswIndex {
+    m: usize,
+    m0: usize,
+    /// Segment offset of each node.
+    offsets: Vec<u32>,
+    /// Top level of each node.
+    levels: Vec<u8>,
+    /// `m0` slots per node.
+    layer0: Vec<u32>,
+    /// Links of levels `1..=levels[node]` for nodes above level 0.
+    upper: Vec<Vec<Vec<u32>>>,
+    entry: Option<u32>,
+}
+
+/// Marks an unused slot in the flat level-0 array.
+const EMPTY: u32 = u32::MAX;
+
+impl HnswIndex {
+    /// Number of nodes.
+    pub fn len(&self) -> usize {
+        self.offsets.len()
+    }
+
+    /// Whether the graph has no node.
+    pub fn is_empty(&self) -> bool {
+        self.offsets.is_empty()
+    }
+
+    /// Segment offsets covered by the graph, by node.
+    pub fn offsets(&self) -> &[u32] {
+        &self.offsets
+    }
+
+    /// Level-0 links of a node.
+    #[inline]
+    fn links0(&self, node: u32) -> &[u32] {
+        let at = node as usize * self.m0;
+        let slots = &self.layer0[at..at + self.m0];
+        let used = slots.iter().position(|&n| n == EMPTY).unwrap_or(self.m0);
+        &slots[..used]
+    }
+
+    /// Links of a node on `level`.
+    #[inline]
+    fn links(&self, node: u32, level: usize) -> &[u32] {
+        if level == 0 {
+            self.links0(node)
+        } else {
+            self.upper[node as usize]
+                .get(level - 1)
+                .map_or(&[][..], Vec::as_slice)
+        }
+    }
+
+    /// Links per node on upper levels.
+    pub fn m(&self) -> usize {
+        self.m
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,137 @@
+use super::*;
+use crate::segment::search::ScoredOffset;
+use crate::segment::search::TopK;
+
+/// Clustered random vectors: real embeddings are not uniform, and uniform
+/// data makes every index look the same.
+fn dataset(n: usize, dim: usize, seed: u64) -> Vec<f32> {
+    let mut state = seed;
+    let mut rnd = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f32 / (1u64 << 53) as f32 * 2.0 - 1.0
+    };
+    let centers: Vec<Vec<f32>> = (0..20).map(|_| (0..dim).map(|_| rnd()).collect()).collect();
+    let mut out = Vec::with_capacity(n * dim);
+    for i in 0..n {
+        let c = &centers[i % centers.len()];
+        let mut v: Vec<f32> = c.iter().map(|x| x + 0.3 * rnd()).collect();
+        crate::vectors::normalize(&mut v);
+        out.extend(v);
+    }
+    out
+}
+
+fn brute(
+    v: &DenseVectors<'_>,
+    n: usize,
+    q: &[f32],
+    top: usize,
+    accept: impl Fn(u32) -> bool,
+) -> Vec<u32> {
+    let mut best = TopK::new(top);
+    for o in 0..n as u32 {
+        if accept(o) {
+            best.push(ScoredOffset {
+                similarity: v.distance.similarity(q, v.get(o)),
+                offset: o,
+            });
+        }
+    }
+    best.into_sorted().into_iter().map(|h| h.offset).collect()
+}
+
+fn recall(distance: Distance, deterministic: bool, filter_mod: u32) -> f64 {
+    let (n, dim) = (3000, 24);
+    // queries come from the same distribution, held out of the graph
+    let all = dataset(n + 100, dim, 7);
+    let (data, queries) = all.split_at(n * dim);
+    let v = DenseVectors {
+        data,
+        dim,
+        distance,
+    };
+    let params = HnswParams {
+        m: 16,
+        ef_construct: 100,
+        seed: 1,
+        deterministic,
+    };
+    let index = HnswBuilder::new(params, v, (0..n as u32).collect()).build();
+    let mut hit = 0;
+    let mut total = 0;
+    for q in queries.chunks(dim) {
+        let accept = |o: u32| o.is_multiple_of(filter_mod);
+        let exact = brute(&v, n, q, 10, accept);
+        let found: Vec<u32> = index
+            .search(10, 64, |o| distance.similarity(q, v.get(o)), accept)
+            .into_iter()
+            .map(|h| h.offset)
+            .collect();
+        total += exact.len();
+        hit += exact.iter().filter(|o| found.contains(o)).count();
+    }
+    hit as f64 / total as f64
+}
+
+#[test]
+fn recall_against_brute_force() {
+    for distance in [
+        Distance::Cosine,
+        Distance::Dot,
+        Distance::Euclid,
+        Distance::Manhattan,
+    ] {
+        let r = recall(distance, false, 1);
+        assert!(r >= 0.95, "{distance:?}: recall {r}");
+    }
+}
+
+#[test]
+fn filtered_recall() {
+    let r = recall(Distance::Cosine, false, 5);
+    assert!(r >= 0.9, "recall with a 20% filter: {r}");
+}
+
+#[test]
+fn deterministic_build_is_reproducible() {
+    let data = dataset(500, 8, 3);
+    let v = DenseVectors {
+        data: &data,
+        dim: 8,
+        distance: Distance::Euclid,
+    };
+    let params = HnswParams {
+        deterministic: true,
+        ..HnswParams::default()
+    };
+    let a = HnswBuilder::new(params, v, (0..500).collect()).build();
+    let b = HnswBuilder::new(params, v, (0..500).collect()).build();
+    assert_eq!(a.layer0, b.layer0);
+    assert_eq!(a.entry, b.entry);
+    assert!(recall(Distance::Euclid, true, 1) >= 0.95);
+}
+
+#[test]
+fn empty_and_tiny_graphs() {
+    let data: Vec<f32> = vec![1.0, 0.0, 0.0, 1.0];
+    let v = DenseVectors {
+        data: &data,
+        dim: 2,
+        distance: Distance::Dot,
+    };
+    let empty = HnswBuilder::new(HnswParams::default(), v, vec![]).build();
+    assert!(empty.search(3, 10, |_| 0.0, |_| true).is_empty());
+    let two = HnswBuilder::new(HnswParams::default(), v, vec![0, 1]).build();
+    let found = two.search(
+        5,
+        10,
+        |o| v.distance.similarity(&[1.0, 0.0], v.get(o)),
+        |_| true,
+    );
+    assert_eq!(
+        found.iter().map(|h| h.offset).collect::<Vec<_>>(),
+        vec![0, 1]
+    );
+}

@@ -1,0 +1,211 @@
+//! HNSW graphs over a segment's dense vectors, and search that combines a
+//! graph with an exact scan of what the graph does not cover.
+//!
+//! A graph is built from a snapshot of the vectors taken at some segment
+//! version. Points written after that (new points, changed vectors) are not
+//! in the graph, or are in it at a stale position; they are scored exactly
+//! until the next build. Deleted points are skipped.
+
+use roaring::RoaringBitmap;
+
+use super::search::{QueryVector, ScoredOffset, TopK};
+use super::Segment;
+use crate::distance::Distance;
+use crate::filter::Filter;
+use crate::hnsw::{DenseVectors, HnswBuilder, HnswIndex, HnswParams};
+use crate::vector_storage::VectorStorage;
+
+/// A built graph and what it covers.
+#[derive(Debug)]
+pub struct VectorGraph {
+    index: HnswIndex,
+    /// Offsets in the graph.
+    covered: RoaringBitmap,
+    /// Offsets whose vectors changed (or appeared) since the snapshot the
+    /// graph was built from: scored exactly.
+    stale: RoaringBitmap,
+}
+
+/// A copy of one vector name's dense vectors, to build a graph from
+/// without holding the segment.
+pub struct GraphSnapshot {
+    /// `dim` floats per offset (every offset up to the highest live one).
+    pub data: Vec<f32>,
+    /// Dimension.
+    pub dim: usize,
+    /// Live offsets with a vector.
+    pub offsets: Vec<u32>,
+    /// Segment version of the copy.
+    pub version: u64,
+}
+
+impl GraphSnapshot {
+    /// Builds the graph.
+    pub fn build(&self, distance: Distance, params: HnswParams) -> HnswIndex {
+        let vectors = DenseVectors {
+            data: &self.data,
+            dim: self.dim,
+            distance,
+        };
+        HnswBuilder::new(params, vectors, self.offsets.clone()).build()
+    }
+}
+
+/// How a search may run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SearchParams {
+    /// Beam width of graph search.
+    pub ef: usize,
+    /// Score every candidate exactly.
+    pub exact: bool,
+    /// Filters estimated to match fewer points than this are scored exactly.
+    pub full_scan_threshold: usize,
+    /// Only search the graph, skipping points it does not cover yet.
+    pub indexed_only: bool,
+}
+
+impl Segment {
+    fn is_fresh(&self, graph: &VectorGraph, offset: u32) -> bool {
+        graph.covered.contains(offset) && !graph.stale.contains(offset)
+    }
+
+    /// Records that the vectors at `offset` changed: graphs no longer cover it.
+    pub(crate) fn mark_vectors_changed(&mut self, offset: u32) {
+        for graph in self.graphs.values_mut() {
+            graph.stale.insert(offset);
+        }
+    }
+
+    /// Live points with a vector `name` that a graph does not cover (all of
+    /// them when there is no graph).
+    pub fn unindexed_count(&self, name: &str) -> usize {
+        let Some(storage) = self.vectors.get(name) else {
+            return 0;
+        };
+        let graph = self.graphs.get(name);
+        self.id_map
+            .values()
+            .filter(|&&o| storage.has(o) && graph.is_none_or(|g| !self.is_fresh(g, o)))
+            .count()
+    }
+
+    /// Live points with a vector `name` that its graph covers.
+    pub fn indexed_count(&self, name: &str) -> usize {
+        let Some(graph) = self.graphs.get(name) else {
+            return 0;
+        };
+        self.id_map
+            .values()
+            .filter(|&&o| self.is_fresh(graph, o))
+            .count()
+    }
+
+    /// Copies the dense vectors of `name` for a graph build.
+    pub fn snapshot_dense(&self, name: &str) -> Option<GraphSnapshot> {
+        let VectorStorage::Dense { dim, data, .. } = self.vectors.get(name)? else {
+            return None;
+        };
+        let storage = self.vectors.get(name)?;
+        let offsets: Vec<u32> = self
+            .id_map
+            .values()
+            .copied()
+            .filter(|&o| storage.has(o))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let end = offsets.last().map_or(0, |&o| (o as usize + 1) * dim);
+        Some(GraphSnapshot {
+            data: data[..end].to_vec(),
+            dim: *dim,
+            offsets,
+            version: self.version,
+        })
+    }
+
+    /// Installs a graph built from a snapshot.
+    pub fn install_graph(&mut self, name: &str, index: HnswIndex, snapshot_version: u64) {
+        let covered: RoaringBitmap = index.offsets().iter().copied().collect();
+        let stale: RoaringBitmap = (0..self.vector_versions.len() as u32)
+            .filter(|&o| self.vector_versions[o as usize] > snapshot_version)
+            .collect();
+        self.graphs.insert(
+            name.to_string(),
+            VectorGraph {
+                index,
+                covered,
+                stale,
+            },
+        );
+    }
+
+    /// Drops the graph of `name`.
+    pub fn drop_graph(&mut self, name: &str) {
+        self.graphs.remove(name);
+    }
+
+    /// Nearest points to a dense query through the graph of `name` (plus an
+    /// exact scan of what it does not cover), or an exact scan when there is
+    /// no graph, the filter is selective, or `exact` is asked.
+    pub fn search_dense(
+        &self,
+        name: &str,
+        query: &[f32],
+        distance: Distance,
+        filter: Option<&Filter>,
+        top: usize,
+        params: SearchParams,
+    ) -> Vec<ScoredOffset> {
+        let exact = || {
+            self.search_exact(
+                name,
+                &QueryVector::Dense(query.to_vec()),
+                distance,
+                filter,
+                None,
+                top,
+            )
+        };
+        let (Some(graph), Some(VectorStorage::Dense { dim, data, present })) =
+            (self.graphs.get(name), self.vectors.get(name))
+        else {
+            return exact();
+        };
+        if params.exact {
+            return exact();
+        }
+        if filter.is_some() && (self.estimate(filter).max as usize) < params.full_scan_threshold {
+            return exact();
+        }
+        let dim = *dim;
+        let sim = |o: u32| {
+            let at = o as usize * dim;
+            distance.similarity(query, &data[at..at + dim])
+        };
+        let candidates = filter.and_then(|f| self.candidates_for(f));
+        let accept = |o: u32| {
+            self.id_of(o).is_some()
+                && !graph.stale.contains(o)
+                && candidates.as_ref().is_none_or(|c| c.contains(o))
+                && filter.is_none_or(|f| self.matches(o, f))
+        };
+        let mut best = TopK::new(top);
+        for hit in graph.index.search(top, params.ef.max(top), sim, accept) {
+            best.push(hit);
+        }
+        if !params.indexed_only {
+            for o in graph.stale.iter() {
+                if self.id_of(o).is_some()
+                    && present.get(o as usize).copied().unwrap_or(false)
+                    && filter.is_none_or(|f| self.matches(o, f))
+                {
+                    best.push(ScoredOffset {
+                        similarity: sim(o),
+                        offset: o,
+                    });
+                }
+            }
+        }
+        best.into_sorted()
+    }
+}

@@ -1,0 +1,97 @@
+"""Searches served by the HNSW graph: built in the background once a
+collection passes indexing_threshold, kept correct under writes."""
+
+import time
+
+import numpy as np
+import pytest
+from qdrant_client import QdrantClient, models
+
+DIM = 16
+
+
+def clustered(n, seed):
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(size=(30, DIM))
+    x = centers[rng.integers(0, 30, size=n)] + 0.35 * rng.normal(size=(n, DIM))
+    return x.astype(np.float32)
+
+
+def wait_indexed(client, name, expected, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        info = client.get_collection(name)
+        if info.indexed_vectors_count >= expected and info.status == models.CollectionStatus.GREEN:
+            return info
+        time.sleep(0.1)
+    raise AssertionError(f"index not built: {client.get_collection(name)}")
+
+
+@pytest.fixture
+def indexed(client, collection_name):
+    local = QdrantClient(":memory:")
+    data = clustered(3000, 1)
+    points = [models.PointStruct(id=i, vector=v.tolist(), payload={"c": int(i % 10)}) for i, v in enumerate(data)]
+    client.create_collection(
+        collection_name,
+        vectors_config=models.VectorParams(size=DIM, distance=models.Distance.COSINE),
+        optimizers_config=models.OptimizersConfigDiff(indexing_threshold=20),
+        hnsw_config=models.HnswConfigDiff(m=16, ef_construct=64, full_scan_threshold=10),
+    )
+    local.create_collection(collection_name, vectors_config=models.VectorParams(size=DIM, distance=models.Distance.COSINE))
+    for c in (client, local):
+        c.upload_points(collection_name, points, batch_size=500, wait=True)
+    wait_indexed(client, collection_name, 3000)
+    return client, local, collection_name
+
+
+def recall(client, local, name, queries, **kw):
+    hit = total = 0
+    for q in queries:
+        r = {p.id for p in client.query_points(name, q.tolist(), limit=10, **kw).points}
+        e = {p.id for p in local.query_points(name, q.tolist(), limit=10, query_filter=kw.get("query_filter")).points}
+        hit += len(r & e)
+        total += len(e)
+    return hit / total
+
+
+def test_graph_search_recall_and_exact_mode(indexed):
+    client, local, name = indexed
+    queries = clustered(50, 2)
+    assert recall(client, local, name, queries) >= 0.95
+    assert recall(client, local, name, queries, search_params=models.SearchParams(hnsw_ef=128)) >= 0.97
+    for q in queries[:10]:
+        r = client.query_points(name, q.tolist(), limit=10, search_params=models.SearchParams(exact=True)).points
+        l = local.query_points(name, q.tolist(), limit=10).points
+        assert [p.id for p in r] == [p.id for p in l]
+        assert [p.score for p in r] == pytest.approx([p.score for p in l], abs=1e-4)
+
+
+def test_filtered_graph_search(indexed):
+    client, local, name = indexed
+    queries = clustered(30, 3)
+    for value in (3, 7):
+        f = models.Filter(must=[models.FieldCondition(key="c", match=models.MatchValue(value=value))])
+        assert recall(client, local, name, queries, query_filter=f) >= 0.9
+
+
+def test_writes_after_the_build_are_found(indexed):
+    client, local, name = indexed
+    new = clustered(200, 4)
+    extra = [models.PointStruct(id=10_000 + i, vector=v.tolist(), payload={"c": 99}) for i, v in enumerate(new)]
+    moved = [models.PointStruct(id=i, vector=new[i].tolist(), payload={"c": 98}) for i in range(50)]
+    for c in (client, local):
+        c.upsert(name, extra + moved, wait=True)
+        c.delete(name, points_selector=list(range(100, 200)), wait=True)
+    queries = new[:40]
+    assert recall(client, local, name, queries) >= 0.95
+    for q in queries[:10]:
+        ids = [p.id for p in client.query_points(name, q.tolist(), limit=20).points]
+        assert not set(ids) & set(range(100, 200)), "deleted points never come back"
+    # 250 changed vectors stay below the threshold (320 vectors of 16 dims in
+    # 20 KB); 200 more pass it, and the optimizer indexes everything again
+    more = [models.PointStruct(id=20_000 + i, vector=v.tolist(), payload={"c": 97}) for i, v in enumerate(clustered(200, 5))]
+    for c in (client, local):
+        c.upsert(name, more, wait=True)
+    wait_indexed(client, name, 3000 - 100 + 200 + 200)
+    assert recall(client, local, name, queries) >= 0.95
