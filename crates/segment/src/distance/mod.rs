@@ -52,6 +52,18 @@ impl Distance {
         }
     }
 
+    /// The ranking similarity as a plain function, with the kernel resolved
+    /// once: for hot loops that score many vectors against one query.
+    #[inline]
+    pub fn similarity_fn(self) -> impl Fn(&[f32], &[f32]) -> f32 + Copy {
+        let k = *kernels();
+        move |a: &[f32], b: &[f32]| match self {
+            Distance::Cosine | Distance::Dot => (k.dot)(a, b),
+            Distance::Euclid => -(k.l2_squared)(a, b).sqrt(),
+            Distance::Manhattan => -(k.l1)(a, b),
+        }
+    }
+
     /// Turns a ranking similarity back into the reported score.
     #[inline]
     pub fn to_score(self, similarity: f32) -> f32 {

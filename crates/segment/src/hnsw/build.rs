@@ -123,6 +123,7 @@ impl<'a> HnswBuilder<'a> {
                     |n, buf| self.neighbors(n, l, buf),
                     sim,
                     |n| n != node,
+                    |n| self.vectors.prefetch(self.offsets[n as usize]),
                 )
             });
             let limit = self.max_links(l);

@@ -62,6 +62,36 @@ impl DenseVectors<'_> {
     pub fn similarity(&self, a: u32, b: u32) -> f32 {
         self.distance.similarity(self.get(a), self.get(b))
     }
+
+    /// Hints the CPU to load the vector at `offset` into cache.
+    #[inline]
+    pub fn prefetch(&self, offset: u32) {
+        let at = offset as usize * self.dim;
+        if at < self.data.len() {
+            prefetch(self.data[at..].as_ptr());
+        }
+    }
+}
+
+/// Prefetches the cache line at `ptr` (a hint; no effect on other targets).
+#[inline]
+pub fn prefetch(ptr: *const f32) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch never faults and reads nothing observable; `ptr`
+    // points into a live slice.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch(ptr as *const i8, std::arch::x86_64::_MM_HINT_T0);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = ptr;
+}
+
+impl DenseVectors<'_> {
+    /// Similarity of a stored vector to an outside query.
+    #[inline]
+    pub fn similarity_to(&self, query: &[f32], offset: u32) -> f32 {
+        self.distance.similarity(query, self.get(offset))
+    }
 }
 
 /// A built, read-only graph.

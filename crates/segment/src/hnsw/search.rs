@@ -39,6 +39,7 @@ pub(crate) fn search_layer(
     mut neighbors: impl FnMut(u32, &mut Vec<u32>),
     sim: impl Fn(u32) -> f32,
     accept: impl Fn(u32) -> bool,
+    prefetch: impl Fn(u32),
 ) -> Vec<Cand> {
     let mut candidates: BinaryHeap<Cand> = BinaryHeap::new();
     let mut results: BinaryHeap<Reverse<Cand>> = BinaryHeap::new();
@@ -55,6 +56,7 @@ pub(crate) fn search_layer(
         results.pop();
     }
     let mut buf = Vec::new();
+    let mut fresh = Vec::new();
     while let Some(c) = candidates.pop() {
         if results.len() >= ef {
             if let Some(worst) = results.peek() {
@@ -65,10 +67,16 @@ pub(crate) fn search_layer(
         }
         buf.clear();
         neighbors(c.node, &mut buf);
+        // first mark and prefetch every new neighbour, then score them, so
+        // their vectors are on their way while the first ones are scored
+        fresh.clear();
         for &n in &buf {
-            if visited.check_and_mark(n) {
-                continue;
+            if !visited.check_and_mark(n) {
+                prefetch(n);
+                fresh.push(n);
             }
+        }
+        for &n in &fresh {
             let s = sim(n);
             let full = results.len() >= ef;
             let worst = results.peek().map_or(f32::NEG_INFINITY, |w| w.0.sim);
@@ -124,6 +132,19 @@ impl HnswIndex {
         sim_to_offset: impl Fn(u32) -> f32,
         accept: impl Fn(u32) -> bool,
     ) -> Vec<ScoredOffset> {
+        self.search_with_prefetch(top, ef, sim_to_offset, accept, |_| {})
+    }
+
+    /// [`HnswIndex::search`] with a hint that loads a segment offset's
+    /// vector ahead of scoring it.
+    pub fn search_with_prefetch(
+        &self,
+        top: usize,
+        ef: usize,
+        sim_to_offset: impl Fn(u32) -> f32,
+        accept: impl Fn(u32) -> bool,
+        prefetch: impl Fn(u32),
+    ) -> Vec<ScoredOffset> {
         let Some(entry) = self.entry else {
             return Vec::new();
         };
@@ -147,6 +168,7 @@ impl HnswIndex {
                 |n, buf| buf.extend_from_slice(self.links0(n)),
                 sim,
                 |n| accept(self.offsets[n as usize]),
+                |n| prefetch(self.offsets[n as usize]),
             )
         });
         found

@@ -178,9 +178,15 @@ impl Segment {
             return exact();
         }
         let dim = *dim;
+        let score = distance.similarity_fn();
         let sim = |o: u32| {
             let at = o as usize * dim;
-            distance.similarity(query, &data[at..at + dim])
+            score(query, &data[at..at + dim])
+        };
+        let vectors = DenseVectors {
+            data,
+            dim,
+            distance,
         };
         let candidates = filter.and_then(|f| self.candidates_for(f));
         let accept = |o: u32| {
@@ -190,7 +196,12 @@ impl Segment {
                 && filter.is_none_or(|f| self.matches(o, f))
         };
         let mut best = TopK::new(top);
-        for hit in graph.index.search(top, params.ef.max(top), sim, accept) {
+        for hit in graph
+            .index
+            .search_with_prefetch(top, params.ef.max(top), sim, accept, |o| {
+                vectors.prefetch(o)
+            })
+        {
             best.push(hit);
         }
         if !params.indexed_only {
