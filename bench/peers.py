@@ -104,17 +104,19 @@ def run_qdrant_edge(base, qs, gts, masks):
             max_search_threads=threads,
         )
         shard = qe.EdgeShard.create(path, config)
-        shard.update(qe.UpdateOperation.create_field_index("f1", qe.PayloadSchemaType.Keyword)) if hasattr(qe.UpdateOperation, "create_field_index") else None
+        # payload indexes before the build, as Qdrant does
+        for field in ("f1", "f10"):
+            shard.update(qe.UpdateOperation.create_field_index(field, qe.PayloadSchemaType.Keyword))
         t = time.perf_counter()
         for s in range(0, len(base), 1000):
-            pts = [qe.Point(id=int(i), vector=base[i].tolist(), payload={"f1": bool(masks["1"][i]), "f10": bool(masks["10"][i])}) for i in range(s, min(s + 1000, len(base)))]
+            pts = [qe.Point(id=int(i), vector=base[i].tolist(), payload={"f1": "y" if masks["1"][i] else "n", "f10": "y" if masks["10"][i] else "n"}) for i in range(s, min(s + 1000, len(base)))]
             shard.update(qe.UpdateOperation.upsert_points(pts))
         while shard.optimize():
             pass
         emit("qdrant-edge", kind="build", threads=threads, seconds=time.perf_counter() - t)
         for qname, q in qs.items():
             for fname in ("none", "1", "10") if threads == 1 else ("none",):
-                flt = None if fname == "none" else qe.Filter(must=[qe.FieldCondition(key=f"f{fname}", match=qe.MatchValue(value=True))])
+                flt = None if fname == "none" else qe.Filter(must=[qe.FieldCondition(key=f"f{fname}", match=qe.MatchValue(value="y"))])
                 truth = gts[qname] if flt is None else exact_filtered_gt(base, q, masks[fname])
                 for ef in EFS:
                     params = qe.SearchParams(hnsw_ef=ef)

@@ -9,22 +9,38 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 use segment::distance::Distance;
-use segment::hnsw::{DenseVectors, HnswBuilder, HnswParams};
+use segment::filter::{Condition, FieldCheck, FieldCondition, Filter, Match, MatchValue};
+use segment::hnsw::HnswParams;
+use segment::json_path::JsonPath;
+use segment::payload_index::schema::{PayloadFieldSchema, PayloadSchemaType};
+use segment::segment::graph::SearchParams;
+use segment::segment::search::QueryVector;
+use segment::segment::Segment;
+use segment::vector_storage::VectorKind;
+use segment::vectors::{NamedVectors, Vector};
+use segment::{Payload, PointId};
 
 fn read_f32(path: &str) -> Vec<f32> {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    bytes
-        .chunks_exact(4)
-        .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
-        .collect()
+    read_le(path, f32::from_le_bytes)
+}
+
+/// Reads a file of little-endian 4-byte values without holding a second
+/// copy of it.
+fn read_le<T>(path: &str, convert: fn([u8; 4]) -> T) -> Vec<T> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let len = file.metadata().map_or(0, |m| m.len() as usize / 4);
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let mut out = Vec::with_capacity(len);
+    let mut buf = [0u8; 4];
+    while reader.read_exact(&mut buf).is_ok() {
+        out.push(convert(buf));
+    }
+    out
 }
 
 fn read_u32(path: &str) -> Vec<u32> {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    bytes
-        .chunks_exact(4)
-        .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
-        .collect()
+    read_le(path, u32::from_le_bytes)
 }
 
 fn read_bits(path: &str, n: usize) -> Vec<bool> {
@@ -68,33 +84,55 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(128);
     let base = read_f32(&format!("{dir}/base.f32"));
-    let vectors = DenseVectors {
-        data: &base,
-        dim,
-        distance: Distance::Dot,
-    };
     let f1 = read_bits(&format!("{dir}/f1.bits"), n);
     let f10 = read_bits(&format!("{dir}/f10.bits"), n);
 
+    // the engine path: a segment with keyword-indexed payloads, whose graph
+    // the indexing optimizer would build, searched through the planner
+    let mut segment = Segment::new(&[(String::new(), VectorKind::Dense { dim })].into());
+    for field in ["f1", "f10"] {
+        segment
+            .create_index(
+                0,
+                field,
+                PayloadFieldSchema::Type(PayloadSchemaType::Keyword),
+            )
+            .expect("index");
+    }
+    for i in 0..n {
+        let payload: Payload = serde_json::json!({"f1": if f1[i] { "y" } else { "n" }, "f10": if f10[i] { "y" } else { "n" }})
+            .as_object()
+            .expect("object")
+            .clone();
+        let v: NamedVectors = [(
+            String::new(),
+            Vector::Dense(base[i * dim..(i + 1) * dim].to_vec()),
+        )]
+        .into();
+        segment.upsert(1, PointId::Num(i as u64), v, payload);
+    }
+    drop(base);
     for threads in [1usize, 2] {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
             .expect("pool");
         let t = Instant::now();
+        let snapshot = segment.snapshot_dense("").expect("dense vectors");
         let index = pool.install(|| {
-            HnswBuilder::new(
+            snapshot.build(
+                Distance::Dot,
                 HnswParams {
                     m,
                     ef_construct: efc,
                     seed: 42,
                     deterministic: false,
                 },
-                vectors,
-                (0..n as u32).collect(),
             )
-            .build()
         });
+        let version = snapshot.version;
+        drop(snapshot);
+        segment.install_graph("", index, version);
         let build = t.elapsed().as_secs_f64();
         println!(
             "{}",
@@ -108,16 +146,28 @@ fn main() {
                 if filter_name != "none" && threads == 2 {
                     continue;
                 }
+                let filter = mask.map(|_| {
+                    let key = if filter_name == "1%" { "f1" } else { "f10" };
+                    Filter::must(vec![Condition::Field(FieldCondition {
+                        key: JsonPath::parse(key).expect("path"),
+                        check: FieldCheck::Match(Match::Value(MatchValue::Keyword("y".into()))),
+                    })])
+                });
                 for ef in [16usize, 32, 64, 128] {
-                    let score = vectors.distance.similarity_fn();
+                    let params = SearchParams {
+                        ef,
+                        exact: false,
+                        full_scan_threshold: (10_000 * 1024) / (dim * 4),
+                        indexed_only: false,
+                    };
                     let run = |qi: usize| {
-                        let q = &queries[qi * dim..(qi + 1) * dim];
-                        index.search_with_prefetch(
+                        segment.search_dense(
+                            "",
+                            &queries[qi * dim..(qi + 1) * dim],
+                            Distance::Dot,
+                            filter.as_ref(),
                             10,
-                            ef,
-                            |o| score(q, vectors.get(o)),
-                            |o| mask.is_none_or(|m| m[o as usize]),
-                            |o| vectors.prefetch(o),
+                            params,
                         )
                     };
                     let t = Instant::now();
@@ -127,28 +177,24 @@ fn main() {
                     let mut hit = 0;
                     let mut total = 0;
                     for (qi, found) in results.iter().enumerate() {
-                        let truth: Vec<u32> = gt[qi * gt_k..(qi + 1) * gt_k]
-                            .iter()
-                            .copied()
-                            .filter(|&o| mask.is_none_or(|m| m[o as usize]))
-                            .take(10)
-                            .collect();
-                        if filter_name != "none" && truth.len() < 10 {
-                            // ground truth beyond the stored top-100: score exactly
-                            let q = &queries[qi * dim..(qi + 1) * dim];
-                            let mut all: Vec<(f32, u32)> = (0..n as u32)
-                                .filter(|&o| mask.is_none_or(|m| m[o as usize]))
-                                .map(|o| (vectors.distance.similarity(q, vectors.get(o)), o))
-                                .collect();
-                            all.sort_by(|a, b| b.0.total_cmp(&a.0));
-                            let exact: Vec<u32> = all.iter().take(10).map(|x| x.1).collect();
-                            total += exact.len();
-                            hit += exact
-                                .iter()
-                                .filter(|o| found.iter().any(|h| h.offset == **o))
-                                .count();
-                            continue;
-                        }
+                        let truth: Vec<u32> = match filter.as_ref() {
+                            None => gt[qi * gt_k..qi * gt_k + 10].to_vec(),
+                            Some(f) => {
+                                let q = &queries[qi * dim..(qi + 1) * dim];
+                                segment
+                                    .search_exact(
+                                        "",
+                                        &QueryVector::Dense(q.to_vec()),
+                                        Distance::Dot,
+                                        Some(f),
+                                        None,
+                                        10,
+                                    )
+                                    .into_iter()
+                                    .map(|h| h.offset)
+                                    .collect()
+                            }
+                        };
                         total += truth.len();
                         hit += truth
                             .iter()

@@ -1,0 +1,80 @@
+"""Turns the JSON lines of the Rust bench and the peers into a table with
+ratios to the best peer, and appends it to bench/RESULTS.md when asked.
+
+Usage: python bench/report.py RESULTS.jsonl [--write]
+"""
+
+import datetime
+import json
+import os
+import platform
+import sys
+from collections import defaultdict
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def qps_at_recall(rows, target):
+    """Best QPS among settings reaching `target` recall (None if none does)."""
+    ok = [r["qps"] for r in rows if r["recall"] >= target]
+    return max(ok) if ok else None
+
+
+def main():
+    rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip().startswith("{")]
+    engines = sorted({r["engine"] for r in rows}, key=lambda e: (e != "vectorizer", e))
+    out = []
+    meta_path = os.path.join(os.path.dirname(sys.argv[1]), "meta.json")
+    meta = json.load(open(meta_path)) if os.path.exists(meta_path) else {}
+    out.append(f"### {meta.get('name', 'dataset')}: {meta.get('n', '?')} x {meta.get('dim', '?')}, M=16, ef_construct=128")
+    out.append("")
+    out.append(f"- Date: {datetime.date.today()}; machine: {os.cpu_count()} cores, {platform.machine()}; command: `bench/run`")
+    out.append("")
+    out.append("| engine | threads | build s | QPS@R≥.95 q_def | QPS@R≥.95 q_ex | recall@10 ef=16/32/64/128 (q_def) | peak RSS MB |")
+    out.append("|---|---|---|---|---|---|---|")
+    best = defaultdict(lambda: None)
+    table = {}
+    for e in engines:
+        mem = next((r for r in rows if r["engine"] == e and r["kind"] == "memory"), {})
+        for t in (1, 2):
+            build = next((r["seconds"] for r in rows if r["engine"] == e and r["kind"] == "build" and r["threads"] == t), None)
+            s = lambda q: [r for r in rows if r["engine"] == e and r["kind"] == "search" and r["threads"] == t and r["queries"] == q and r["filter"] == "none"]
+            qd, qx = qps_at_recall(s("q_def"), 0.95), qps_at_recall(s("q_ex"), 0.95)
+            recalls = "/".join(f"{r['recall']:.3f}" for r in sorted(s("q_def"), key=lambda r: r["ef"]))
+            table[(e, t)] = (build, qd, qx, recalls, mem.get("peak_rss_mb"))
+            if e != "vectorizer":
+                for i, v in ((0, build), (1, qd), (2, qx)):
+                    if v is not None:
+                        cur = best[(t, i)]
+                        best[(t, i)] = v if cur is None else (min(cur, v) if i == 0 else max(cur, v))
+    fmt = lambda v, d=0: "–" if v is None else f"{v:,.{d}f}"
+    for (e, t), (build, qd, qx, recalls, rss) in table.items():
+        out.append(f"| {e} | {t} | {fmt(build, 1)} | {fmt(qd)} | {fmt(qx)} | {recalls} | {fmt(rss)} |")
+    out.append("")
+    for t in (1, 2):
+        if ("vectorizer", t) in table:
+            build, qd, qx, _, _ = table[("vectorizer", t)]
+            parts = []
+            if build and best[(t, 0)]:
+                parts.append(f"build {best[(t, 0)] / build:.2f}x the best peer's speed")
+            if qd and best[(t, 1)]:
+                parts.append(f"q_def QPS {qd / best[(t, 1)]:.2f}x the best peer")
+            if qx and best[(t, 2)]:
+                parts.append(f"q_ex QPS {qx / best[(t, 2)]:.2f}x the best peer")
+            out.append(f"- Vectorizer, {t} thread(s): " + "; ".join(parts))
+    filt = [r for r in rows if r["kind"] == "search" and r["filter"] != "none"]
+    if filt:
+        out.append("")
+        out.append("| engine | filter | queries | ef | QPS | recall@10 |")
+        out.append("|---|---|---|---|---|---|")
+        for r in sorted(filt, key=lambda r: (r["filter"], r["queries"], r["engine"], r["ef"])):
+            out.append(f"| {r['engine']} | {r['filter']} | {r['queries']} | {r['ef']} | {r['qps']:,.0f} | {r['recall']:.3f} |")
+    text = "\n".join(out)
+    print(text)
+    if "--write" in sys.argv:
+        with open(os.path.join(HERE, "RESULTS.md"), "a") as f:
+            f.write("\n## Vector search (in-process)\n\n" + text + "\n")
+
+
+if __name__ == "__main__":
+    main()
