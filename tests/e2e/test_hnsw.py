@@ -95,3 +95,27 @@ def test_writes_after_the_build_are_found(indexed):
         c.upsert(name, more, wait=True)
     wait_indexed(client, name, 3000 - 100 + 200 + 200)
     assert recall(client, local, name, queries) >= 0.95
+
+
+def test_kill_during_indexing_loses_nothing(tmpdir_path):
+    import requests
+
+    from conftest import Server
+
+    s = Server(tmpdir_path).start()
+    try:
+        url = s.url + "/collections/k"
+        requests.put(url, json={"vectors": {"size": DIM, "distance": "Dot"}, "optimizers_config": {"indexing_threshold": 10}}).raise_for_status()
+        data = clustered(4000, 9)
+        for start in range(0, 4000, 1000):
+            pts = [{"id": i, "vector": data[i].tolist(), "payload": {"i": i}} for i in range(start, start + 1000)]
+            requests.put(url + "/points?wait=true", json={"points": pts}).raise_for_status()
+        s.kill()  # most likely while the graph is being built
+        s.start()
+        url = s.url + "/collections/k"
+        assert requests.post(url + "/points/count", json={}).json()["result"]["count"] == 4000
+        q = data[17].tolist()
+        hits = requests.post(url + "/points/query", json={"query": q, "limit": 1, "params": {"exact": True}}).json()["result"]["points"]
+        assert hits[0]["id"] == 17 or hits[0]["score"] >= float(np.dot(data[17], data[17])) - 1e-3
+    finally:
+        s.stop()

@@ -231,6 +231,11 @@ proptest! {
         let got: Vec<PointId> = indexed.filtered_from(Some(&f), None).map(|(id, _)| id).collect();
         prop_assert_eq!(&got, &expected);
         prop_assert_eq!(indexed.count_matching(Some(&f)), expected.len());
+        if let Some(exact) = indexed.payload_index().exact_matches(&f) {
+            let mut ids: Vec<PointId> = exact.iter().map(|o| indexed.id_of(o).expect("live offset")).collect();
+            ids.sort();
+            prop_assert_eq!(&ids, &expected, "indexes claimed an exact answer");
+        }
         let est = indexed.estimate(Some(&f));
         prop_assert!(est.min <= expected.len() as u64 && expected.len() as u64 <= est.max, "{:?} vs {}", est, expected.len());
         if let Some(first) = expected.get(expected.len() / 2) {

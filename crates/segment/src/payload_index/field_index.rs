@@ -377,6 +377,29 @@ impl FieldIndex {
         }
     }
 
+    /// Whether [`FieldIndex::candidates`] for `check` is exactly the set of
+    /// matching points (no unreadable values, and a check the index decides
+    /// on its own), so callers may skip verifying them.
+    pub fn is_exact_for(&self, check: &FieldCheck) -> bool {
+        if !self.others.is_empty() {
+            return false;
+        }
+        let kind = self.schema.kind();
+        match check {
+            FieldCheck::Match(Match::Value(_) | Match::Any(_)) => {
+                matches!(
+                    kind,
+                    PayloadSchemaType::Keyword | PayloadSchemaType::Bool | PayloadSchemaType::Uuid
+                ) || (kind == PayloadSchemaType::Integer && self.schema.integer_lookup())
+            }
+            FieldCheck::Range(_) | FieldCheck::DatetimeRange(_) => self.key_bounds(check).is_some(),
+            FieldCheck::GeoBoundingBox { .. }
+            | FieldCheck::GeoRadius { .. }
+            | FieldCheck::GeoPolygon { .. } => kind == PayloadSchemaType::Geo,
+            _ => false,
+        }
+    }
+
     /// An upper bound of [`FieldIndex::candidates`]' size, computed without
     /// building the bitmap; `None` when the index cannot narrow `check`.
     pub fn cardinality(&self, check: &FieldCheck) -> Option<u64> {

@@ -154,6 +154,50 @@ impl PayloadIndex {
         acc
     }
 
+    /// The exact set of offsets matching `filter`, when the indexes decide
+    /// every one of its conditions on their own (`must` and `should` of
+    /// exactly-indexed field conditions); `None` otherwise.
+    pub fn exact_matches(&self, filter: &Filter) -> Option<RoaringBitmap> {
+        if !filter.must_not.is_empty()
+            || filter.min_should.is_some()
+            || (filter.must.is_empty() && filter.should.is_empty())
+        {
+            return None;
+        }
+        let exact = |c: &Condition| -> Option<RoaringBitmap> {
+            match c {
+                Condition::Field(fc) => {
+                    let (_, index) = self.fields.get(&fc.key.to_string())?;
+                    index
+                        .is_exact_for(&fc.check)
+                        .then(|| index.candidates(&fc.check))
+                        .flatten()
+                }
+                Condition::Filter(f) => self.exact_matches(f),
+                _ => None,
+            }
+        };
+        let mut acc: Option<RoaringBitmap> = None;
+        for c in &filter.must {
+            let bm = exact(c)?;
+            acc = Some(match acc {
+                None => bm,
+                Some(a) => a & bm,
+            });
+        }
+        if !filter.should.is_empty() {
+            let mut union = RoaringBitmap::new();
+            for c in &filter.should {
+                union |= exact(c)?;
+            }
+            acc = Some(match acc {
+                None => union,
+                Some(a) => a & union,
+            });
+        }
+        acc
+    }
+
     fn condition_cardinality(&self, c: &Condition, total: u64) -> Cardinality {
         match c {
             Condition::Field(fc) => self

@@ -188,12 +188,24 @@ impl Segment {
             dim,
             distance,
         };
-        let candidates = filter.and_then(|f| self.candidates_for(f));
+        // when the indexes decide the filter exactly, membership is the test;
+        // otherwise candidates are verified against the payload
+        let exact_set = filter.and_then(|f| self.payload_index().exact_matches(f));
+        let candidates = if exact_set.is_some() {
+            None
+        } else {
+            filter.and_then(|f| self.candidates_for(f))
+        };
         let accept = |o: u32| {
             self.id_of(o).is_some()
                 && !graph.stale.contains(o)
-                && candidates.as_ref().is_none_or(|c| c.contains(o))
-                && filter.is_none_or(|f| self.matches(o, f))
+                && match &exact_set {
+                    Some(set) => set.contains(o),
+                    None => {
+                        candidates.as_ref().is_none_or(|c| c.contains(o))
+                            && filter.is_none_or(|f| self.matches(o, f))
+                    }
+                }
         };
         let mut best = TopK::new(top);
         for hit in graph
@@ -208,7 +220,10 @@ impl Segment {
             for o in graph.stale.iter() {
                 if self.id_of(o).is_some()
                     && present.get(o as usize).copied().unwrap_or(false)
-                    && filter.is_none_or(|f| self.matches(o, f))
+                    && exact_set.as_ref().map_or_else(
+                        || filter.is_none_or(|f| self.matches(o, f)),
+                        |s| s.contains(o),
+                    )
                 {
                     best.push(ScoredOffset {
                         similarity: sim(o),

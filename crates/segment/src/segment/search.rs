@@ -163,13 +163,23 @@ impl Segment {
                     }
                 }
             }
-            Some(f) => {
-                for (_, offset) in self.filtered_from(Some(f), None) {
-                    if let Some(similarity) = score(offset) {
-                        best.push(ScoredOffset { similarity, offset });
+            Some(f) => match self.payload_index().exact_matches(f) {
+                // decided by the indexes: score the set directly
+                Some(set) => {
+                    for offset in set.iter() {
+                        if let Some(similarity) = score(offset) {
+                            best.push(ScoredOffset { similarity, offset });
+                        }
                     }
                 }
-            }
+                None => {
+                    for (_, offset) in self.filtered_from(Some(f), None) {
+                        if let Some(similarity) = score(offset) {
+                            best.push(ScoredOffset { similarity, offset });
+                        }
+                    }
+                }
+            },
         }
         best.into_sorted()
     }
