@@ -156,15 +156,12 @@ impl Segment {
         top: usize,
         params: SearchParams,
     ) -> Vec<ScoredOffset> {
+        // when the indexes decide the filter exactly, membership is the test;
+        // otherwise candidates are verified against the payload
+        let exact_set = filter.and_then(|f| self.payload_index().exact_matches(f));
         let exact = || {
-            self.search_exact(
-                name,
-                &QueryVector::Dense(query.to_vec()),
-                distance,
-                filter,
-                None,
-                top,
-            )
+            let q = QueryVector::Dense(query.to_vec());
+            self.search_exact_in(name, &q, distance, filter, exact_set.as_ref(), None, top)
         };
         let (Some(graph), Some(VectorStorage::Dense { dim, data, present })) =
             (self.graphs.get(name), self.vectors.get(name))
@@ -177,6 +174,14 @@ impl Segment {
         if filter.is_some() && (self.estimate(filter).max as usize) < params.full_scan_threshold {
             return exact();
         }
+        // a filter the indexes decide exactly has a known size: scoring that
+        // many vectors in order beats a filtered graph walk up to a few times
+        // the threshold (the walk visits about as many nodes, at random)
+        if let Some(set) = &exact_set {
+            if (set.len() as usize) < params.full_scan_threshold.saturating_mul(2) {
+                return exact();
+            }
+        }
         let dim = *dim;
         let score = distance.similarity_fn();
         let sim = |o: u32| {
@@ -188,9 +193,6 @@ impl Segment {
             dim,
             distance,
         };
-        // when the indexes decide the filter exactly, membership is the test;
-        // otherwise candidates are verified against the payload
-        let exact_set = filter.and_then(|f| self.payload_index().exact_matches(f));
         let candidates = if exact_set.is_some() {
             None
         } else {

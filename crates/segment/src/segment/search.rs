@@ -121,6 +121,23 @@ impl Segment {
         idf: Option<&HashMap<u32, f32>>,
         top: usize,
     ) -> Vec<ScoredOffset> {
+        let exact_set = filter.and_then(|f| self.payload_index().exact_matches(f));
+        self.search_exact_in(name, query, distance, filter, exact_set.as_ref(), idf, top)
+    }
+
+    /// [`Segment::search_exact`] given the filter's exact match set when the
+    /// indexes decide it (`exact_set`), which is then scored directly.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn search_exact_in(
+        &self,
+        name: &str,
+        query: &QueryVector,
+        distance: Distance,
+        filter: Option<&Filter>,
+        exact_set: Option<&roaring::RoaringBitmap>,
+        idf: Option<&HashMap<u32, f32>>,
+        top: usize,
+    ) -> Vec<ScoredOffset> {
         let Some(storage) = self.vectors.get(name) else {
             return Vec::new();
         };
@@ -163,7 +180,7 @@ impl Segment {
                     }
                 }
             }
-            Some(f) => match self.payload_index().exact_matches(f) {
+            Some(f) => match exact_set {
                 // decided by the indexes: score the set directly
                 Some(set) => {
                     for offset in set.iter() {
