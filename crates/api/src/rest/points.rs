@@ -406,11 +406,7 @@ pub struct DeletePayload {
 impl DeletePayload {
     /// Converts into a delete-payload request.
     pub fn convert(self) -> Result<UpdateRequest> {
-        let keys = self
-            .keys
-            .iter()
-            .map(|k| JsonPath::parse(k).map_err(CollectionError::BadInput))
-            .collect::<Result<_>>()?;
+        let keys = json_paths(&self.keys)?;
         Ok(UpdateRequest::DeletePayload {
             selection: selection(self.points, self.filter)?,
             keys,

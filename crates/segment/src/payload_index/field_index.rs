@@ -430,28 +430,23 @@ impl FieldIndex {
                 }
             }
             (
-                FieldCheck::Match(Match::Text(q) | Match::Phrase(q)),
+                FieldCheck::Match(m @ (Match::Text(q) | Match::Phrase(q) | Match::TextAny(q))),
                 Data::Text {
                     tokenizer,
                     postings,
                 },
-            ) => tokenizer
-                .query_tokens(q)
-                .iter()
-                .map(|t| postings.get(t).map_or(0, RoaringBitmap::len))
-                .min()
-                .unwrap_or(0),
-            (
-                FieldCheck::Match(Match::TextAny(q)),
-                Data::Text {
-                    tokenizer,
-                    postings,
-                },
-            ) => tokenizer
-                .query_tokens(q)
-                .iter()
-                .map(|t| postings.get(t).map_or(0, RoaringBitmap::len))
-                .sum(),
+            ) => {
+                let lens = tokenizer
+                    .query_tokens(q)
+                    .into_iter()
+                    .map(|t| postings.get(&t).map_or(0, RoaringBitmap::len));
+                // all tokens must match (the rarest bounds it) or any may (the sum does)
+                if matches!(m, Match::TextAny(_)) {
+                    lens.sum()
+                } else {
+                    lens.min().unwrap_or(0)
+                }
+            }
             _ => return self.candidates(check).map(|bm| bm.len()),
         };
         Some(hits + self.others.len())
