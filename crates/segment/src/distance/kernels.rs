@@ -81,9 +81,32 @@ mod avx2 {
         let (pa, pb) = (a.as_ptr(), b.as_ptr());
         let mut acc0 = _mm256_setzero_ps();
         let mut acc1 = _mm256_setzero_ps();
+        let mut acc2 = _mm256_setzero_ps();
+        let mut acc3 = _mm256_setzero_ps();
         let mut i = 0;
-        // SAFETY: every load reads 8 floats at `i..i + 8` (or `i + 8..i + 16`)
-        // with `i + 16 <= n` (or `i + 8 <= n`), inside both slices.
+        // SAFETY: every load reads 8 floats starting at `i`, `i + 8`, `i + 16`
+        // or `i + 24`; each loop bound keeps them inside both slices.
+        while i + 32 <= n {
+            acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(pa.add(i)), _mm256_loadu_ps(pb.add(i)), acc0);
+            acc1 = _mm256_fmadd_ps(
+                _mm256_loadu_ps(pa.add(i + 8)),
+                _mm256_loadu_ps(pb.add(i + 8)),
+                acc1,
+            );
+            acc2 = _mm256_fmadd_ps(
+                _mm256_loadu_ps(pa.add(i + 16)),
+                _mm256_loadu_ps(pb.add(i + 16)),
+                acc2,
+            );
+            acc3 = _mm256_fmadd_ps(
+                _mm256_loadu_ps(pa.add(i + 24)),
+                _mm256_loadu_ps(pb.add(i + 24)),
+                acc3,
+            );
+            i += 32;
+        }
+        acc0 = _mm256_add_ps(acc0, acc2);
+        acc1 = _mm256_add_ps(acc1, acc3);
         while i + 16 <= n {
             acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(pa.add(i)), _mm256_loadu_ps(pb.add(i)), acc0);
             acc1 = _mm256_fmadd_ps(

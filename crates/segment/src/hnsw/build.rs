@@ -175,12 +175,14 @@ impl<'a> HnswBuilder<'a> {
         }
         let m0 = self.params.m * 2;
         let mut layer0 = vec![EMPTY; n as usize * m0];
+        let mut counts0 = vec![0u16; n as usize];
         let mut upper = Vec::with_capacity(n as usize);
         for (node, links) in self.links.into_iter().enumerate() {
             let mut levels = links.into_inner();
             let l0 = std::mem::take(&mut levels[0]);
-            layer0[node * m0..node * m0 + l0.len().min(m0)]
-                .copy_from_slice(&l0[..l0.len().min(m0)]);
+            let used = l0.len().min(m0);
+            layer0[node * m0..node * m0 + used].copy_from_slice(&l0[..used]);
+            counts0[node] = used as u16;
             levels.remove(0);
             upper.push(levels);
         }
@@ -190,6 +192,7 @@ impl<'a> HnswBuilder<'a> {
             offsets: self.offsets,
             levels: self.levels,
             layer0,
+            counts0,
             upper,
             entry: self.entry.into_inner().map(|(e, _)| e),
         }

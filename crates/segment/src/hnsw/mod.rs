@@ -105,6 +105,8 @@ pub struct HnswIndex {
     levels: Vec<u8>,
     /// `m0` slots per node.
     layer0: Vec<u32>,
+    /// Used level-0 slots per node.
+    counts0: Vec<u16>,
     /// Links of levels `1..=levels[node]` for nodes above level 0.
     upper: Vec<Vec<Vec<u32>>>,
     entry: Option<u32>,
@@ -133,9 +135,7 @@ impl HnswIndex {
     #[inline]
     fn links0(&self, node: u32) -> &[u32] {
         let at = node as usize * self.m0;
-        let slots = &self.layer0[at..at + self.m0];
-        let used = slots.iter().position(|&n| n == EMPTY).unwrap_or(self.m0);
-        &slots[..used]
+        &self.layer0[at..at + self.counts0[node as usize] as usize]
     }
 
     /// Links of a node on `level`.
