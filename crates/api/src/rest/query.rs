@@ -123,7 +123,8 @@ fn unsupported(what: &str) -> CollectionError {
     CollectionError::BadInput(format!("{what} is not supported by this server yet"))
 }
 
-fn check_limit(limit: usize) -> Result<usize> {
+/// Rejects a zero `limit` as Qdrant does (422).
+pub fn check_limit(limit: usize) -> Result<usize> {
     if limit == 0 {
         return Err(CollectionError::Validation(
             "limit: value 0 invalid, must be 1 or larger".into(),

@@ -11,6 +11,7 @@ use api::rest::points::{
     PointInsertOperations, PointRequest, PointsSelector, ScrollRequest, SetPayload,
     UpdateOperations, UpdateVectors,
 };
+use api::rest::query::check_limit;
 use api::rest::records::{CountResult, Record, ScrollResult, UpdateResult};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -222,12 +223,7 @@ pub async fn scroll(
     let body = body.unwrap_or_default();
     let c = state.toc.get(&name)?;
     let limit = body.limit.unwrap_or(10);
-    if limit == 0 {
-        return Err(CollectionError::Validation(
-            "limit: value 0 invalid, must be 1 or larger".into(),
-        )
-        .into());
-    }
+    check_limit(limit)?;
     let filter = convert_opt(body.filter)?;
     let payload = payload_selector(body.with_payload, true)?;
     let vectors = vector_selector(body.with_vector);
@@ -327,12 +323,7 @@ pub async fn facet(
     let start = Instant::now();
     let c = state.toc.get(&name)?;
     let limit = body.limit.unwrap_or(10);
-    if limit == 0 {
-        return Err(CollectionError::Validation(
-            "limit: value 0 invalid, must be 1 or larger".into(),
-        )
-        .into());
-    }
+    check_limit(limit)?;
     let filter = convert_opt(body.filter)?;
     let hits = blocking(move || Ok(c.facet(&body.key, filter.as_ref(), limit)?)).await?;
     Ok(ok(FacetResponse::new(hits), start))
