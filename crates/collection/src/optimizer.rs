@@ -79,15 +79,21 @@ impl Collection {
                 continue;
             };
             let hnsw = hnsw_config(&config, name);
-            let index = snapshot.build(
-                params.distance.into(),
-                HnswParams {
-                    m: hnsw.m as usize,
-                    ef_construct: hnsw.ef_construct as usize,
-                    seed: 42,
-                    deterministic: false,
-                },
-            );
+            let build_params = HnswParams {
+                m: hnsw.m as usize,
+                ef_construct: hnsw.ef_construct as usize,
+                seed: 42,
+                deterministic: false,
+            };
+            let distance = params.distance.into();
+            // `max_indexing_threads`: 0 uses every core
+            let index = match rayon::ThreadPoolBuilder::new()
+                .num_threads(hnsw.max_indexing_threads as usize)
+                .build()
+            {
+                Ok(pool) => pool.install(|| snapshot.build(distance, build_params)),
+                Err(_) => snapshot.build(distance, build_params),
+            };
             tracing::info!(vector = %name, points = index.len(), "built HNSW graph");
             self.shard.install_graph(name, index, snapshot.version);
         }
