@@ -11,6 +11,7 @@ use segment::{Payload, PointId};
 use crate::collection::Collection;
 use crate::config::{Distance, Modifier};
 use crate::error::{CollectionError, Result};
+use crate::vector_check::{dim_error, kind_mismatch, unknown_name};
 
 /// What to search near.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,10 +82,6 @@ impl From<Distance> for SegmentDistance {
     }
 }
 
-fn unknown_name(name: &str) -> CollectionError {
-    CollectionError::BadInput(format!("Not existing vector name error: {name}"))
-}
-
 impl Collection {
     /// Runs a nearest-neighbour search.
     pub fn search(&self, request: &SearchRequest) -> Result<Vec<ScoredPoint>> {
@@ -123,10 +120,7 @@ impl Collection {
             let query = match (query, params.multivector_config.is_some()) {
                 (Vector::Dense(mut v), false) => {
                     if v.len() != dim {
-                        return Err(CollectionError::BadInput(format!(
-                            "Vector dimension error: expected dim: {dim}, got {}",
-                            v.len()
-                        )));
+                        return Err(dim_error(dim, v.len()));
                     }
                     if cosine {
                         normalize(&mut v);
@@ -141,19 +135,14 @@ impl Collection {
                     )))
                 }
                 (Vector::Sparse(_), _) => {
-                    return Err(CollectionError::BadInput(format!(
-                        "Conversion between sparse and regular vectors failed for vector `{name}`"
-                    )))
+                    return Err(kind_mismatch(name));
                 }
             };
             let query = match query {
                 QueryVector::Multi(mut m) => {
                     for v in m.iter_mut() {
                         if v.len() != dim {
-                            return Err(CollectionError::BadInput(format!(
-                                "Vector dimension error: expected dim: {dim}, got {}",
-                                v.len()
-                            )));
+                            return Err(dim_error(dim, v.len()));
                         }
                         if cosine {
                             normalize(v);
@@ -166,9 +155,7 @@ impl Collection {
             (SegmentDistance::from(params.distance), query, None)
         } else if let Some(sparse) = config.sparse(name) {
             let Vector::Sparse(s) = query else {
-                return Err(CollectionError::BadInput(format!(
-                    "Conversion between sparse and regular vectors failed for vector `{name}`"
-                )));
+                return Err(kind_mismatch(name));
             };
             s.validate().map_err(CollectionError::BadInput)?;
             let idf = (sparse.modifier == Some(Modifier::Idf)).then(|| segment.sparse_idf(name));

@@ -30,14 +30,23 @@ pub fn storage_schema(config: &CollectionConfig) -> BTreeMap<String, VectorKind>
     schema
 }
 
-fn dim_error(expected: usize, got: usize) -> CollectionError {
+/// Qdrant's error for a vector of the wrong dimension.
+pub(crate) fn dim_error(expected: usize, got: usize) -> CollectionError {
     CollectionError::BadInput(format!(
         "Vector dimension error: expected dim: {expected}, got {got}"
     ))
 }
 
-fn unknown_name(name: &str) -> CollectionError {
+/// Qdrant's error for a vector name the collection does not have.
+pub(crate) fn unknown_name(name: &str) -> CollectionError {
     CollectionError::BadInput(format!("Not existing vector name error: {name}"))
+}
+
+/// The error for a sparse vector given for a dense one, or the reverse.
+pub(crate) fn kind_mismatch(name: &str) -> CollectionError {
+    CollectionError::BadInput(format!(
+        "Conversion between sparse and regular vectors failed for vector `{name}`"
+    ))
 }
 
 /// Validates every vector against its configured storage and normalizes
@@ -88,18 +97,14 @@ pub fn check_vectors(config: &CollectionConfig, vectors: &mut NamedVectors) -> R
                     )));
                 }
                 (Vector::Sparse(_), _) => {
-                    return Err(CollectionError::BadInput(format!(
-                        "Conversion between sparse and regular vectors failed for vector `{name}`"
-                    )));
+                    return Err(kind_mismatch(name));
                 }
             }
         } else if config.sparse(name).is_some() {
             match vector {
                 Vector::Sparse(s) => s.validate().map_err(CollectionError::BadInput)?,
                 _ => {
-                    return Err(CollectionError::BadInput(format!(
-                        "Conversion between sparse and regular vectors failed for vector `{name}`"
-                    )))
+                    return Err(kind_mismatch(name));
                 }
             }
         } else {

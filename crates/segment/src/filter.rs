@@ -262,7 +262,8 @@ pub fn geo_distance(a: GeoPoint, b: GeoPoint) -> f64 {
     2.0 * EARTH_RADIUS_M * h.sqrt().asin()
 }
 
-fn as_geo(value: &Value) -> Option<GeoPoint> {
+/// Reads a `{"lon": …, "lat": …}` payload value with finite coordinates.
+pub(crate) fn as_geo(value: &Value) -> Option<GeoPoint> {
     let obj = value.as_object()?;
     let lat = obj.get("lat")?.as_f64()?;
     let lon = obj.get("lon")?.as_f64()?;

@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::schema::{PayloadFieldSchema, PayloadSchemaType};
 use super::text::Tokenizer;
 use crate::datetime::parse_datetime;
-use crate::filter::{FieldCheck, GeoPoint, Match, MatchValue, Range};
+use crate::filter::{as_geo, FieldCheck, GeoPoint, Match, MatchValue, Range};
 
 /// A totally ordered index key.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -145,7 +145,7 @@ impl FieldIndex {
                 continue;
             }
             match &mut self.data {
-                Data::Geo(points) => match geo_point(value) {
+                Data::Geo(points) => match as_geo(value) {
                     Some(p) => points.entry(offset).or_default().push(p),
                     None => unread = true,
                 },
@@ -515,11 +515,4 @@ fn float_bounds(r: &Range<f64>) -> (Bound<f64>, Bound<f64>) {
         (None, None) => Bound::Unbounded,
     };
     (lo, hi)
-}
-
-fn geo_point(value: &Value) -> Option<GeoPoint> {
-    let obj = value.as_object()?;
-    let lat = obj.get("lat")?.as_f64()?;
-    let lon = obj.get("lon")?.as_f64()?;
-    (lat.is_finite() && lon.is_finite()).then_some(GeoPoint { lon, lat })
 }
