@@ -125,3 +125,54 @@ def test_search_bad_input(api, client, collection_name):
     assert r.status_code == 400
     r = api.post("/collections/missing_c/points/query", {"query": [1, 2, 3, 4]})
     assert r.status_code == 404
+
+
+def numpy_scores(distance, q, docs):
+    """Scores as Qdrant reports them, computed with numpy."""
+    if distance == "Cosine":
+        return docs @ q / (np.linalg.norm(docs, axis=1) * np.linalg.norm(q))
+    if distance == "Dot":
+        return docs @ q
+    if distance == "Euclid":
+        return np.linalg.norm(docs - q, axis=1)
+    return np.abs(docs - q).sum(axis=1)
+
+
+@pytest.mark.parametrize("distance", ["Cosine", "Dot", "Euclid", "Manhattan"])
+def test_uint8_storage(client, collection_name, distance):
+    """Byte vectors: values cast to u8 on write and query, Cosine divides by
+    the norms instead of normalizing."""
+    rng = np.random.default_rng(5)
+    docs = rng.integers(0, 256, size=(60, 8)).astype(np.float64)
+    client.create_collection(collection_name, vectors_config=models.VectorParams(size=8, distance=distance, datatype=models.Datatype.UINT8))
+    info = client.get_collection(collection_name)
+    assert info.config.params.vectors.datatype == models.Datatype.UINT8
+    points = [models.PointStruct(id=i, vector=(docs[i] + 0.7).tolist()) for i in range(60)]
+    points.append(models.PointStruct(id=100, vector=[-3.0, 300.0, 1.5, 0, 0, 0, 0, 0]))
+    client.upsert(collection_name, points, wait=True)
+    assert client.retrieve(collection_name, [100], with_vectors=True)[0].vector == [0, 255, 1, 0, 0, 0, 0, 0]
+    assert client.retrieve(collection_name, [3], with_vectors=True)[0].vector == docs[3].tolist()
+    q = rng.integers(0, 256, size=8).astype(np.float64)
+    hits = client.query_points(collection_name, (q + 0.2).tolist(), limit=60, search_params=models.SearchParams(exact=True), query_filter=models.Filter(must=[models.HasIdCondition(has_id=list(range(60)))])).points
+    expected = numpy_scores(distance, q, docs)
+    order = np.argsort(-expected if distance in ("Cosine", "Dot") else expected, kind="stable")
+    assert [h.score for h in hits] == pytest.approx(sorted(expected, reverse=distance in ("Cosine", "Dot")), rel=1e-5)
+    assert [h.id for h in hits][:10] == order[:10].tolist()
+
+
+@pytest.mark.parametrize("distance", ["Cosine", "Euclid"])
+def test_float16_storage(client, collection_name, distance):
+    rng = np.random.default_rng(6)
+    docs = rng.normal(size=(50, 16)).astype(np.float32)
+    client.create_collection(collection_name, vectors_config=models.VectorParams(size=16, distance=distance, datatype=models.Datatype.FLOAT16))
+    client.upsert(collection_name, [models.PointStruct(id=i, vector=docs[i].tolist()) for i in range(50)], wait=True)
+    stored = np.array(client.retrieve(collection_name, [7], with_vectors=True)[0].vector)
+    if distance == "Cosine":
+        expected = (docs[7] / np.linalg.norm(docs[7])).astype(np.float16).astype(np.float32)
+    else:
+        expected = docs[7].astype(np.float16).astype(np.float32)
+    assert stored == pytest.approx(expected, abs=1e-6)
+    q = rng.normal(size=16).astype(np.float32)
+    hits = client.query_points(collection_name, q.tolist(), limit=50).points
+    exact = numpy_scores(distance, q.astype(np.float64), docs.astype(np.float64))
+    assert sorted(h.score for h in hits) == pytest.approx(sorted(exact), abs=2e-3)

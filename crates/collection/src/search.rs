@@ -116,7 +116,7 @@ impl Collection {
         };
         let (distance, query, idf) = if let Some(params) = config.params.vectors.get(name) {
             let dim = params.size as usize;
-            let cosine = params.distance == Distance::Cosine;
+            let cosine = params.normalizes();
             let query = match (query, params.multivector_config.is_some()) {
                 (Vector::Dense(mut v), false) => {
                     if v.len() != dim {

@@ -2,10 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use segment::vector_storage::VectorKind;
+use segment::vector_storage::{Element, VectorKind};
 use segment::vectors::{normalize, NamedVectors, Vector};
 
-use crate::config::{CollectionConfig, Distance};
+use crate::config::{CollectionConfig, Datatype};
 use crate::error::{CollectionError, Result};
 
 /// The vector storages a configuration defines.
@@ -16,10 +16,15 @@ pub fn storage_schema(config: &CollectionConfig) -> BTreeMap<String, VectorKind>
         .iter()
         .map(|(name, p)| {
             let dim = p.size as usize;
+            let element = match p.datatype {
+                Some(Datatype::Float16) => Element::F16,
+                Some(Datatype::Uint8) => Element::U8,
+                Some(Datatype::Float32 | Datatype::Turbo4) | None => Element::F32,
+            };
             let kind = if p.multivector_config.is_some() {
-                VectorKind::Multi { dim }
+                VectorKind::Multi { dim, element }
             } else {
-                VectorKind::Dense { dim }
+                VectorKind::Dense { dim, element }
             };
             (name.to_string(), kind)
         })
@@ -55,7 +60,7 @@ pub fn check_vectors(config: &CollectionConfig, vectors: &mut NamedVectors) -> R
     for (name, vector) in vectors.iter_mut() {
         if let Some(params) = config.params.vectors.get(name) {
             let dim = params.size as usize;
-            let cosine = params.distance == Distance::Cosine;
+            let cosine = params.normalizes();
             match (&mut *vector, params.multivector_config.is_some()) {
                 (Vector::Dense(v), false) => {
                     if v.len() != dim {

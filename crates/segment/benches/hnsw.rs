@@ -89,7 +89,7 @@ fn main() {
 
     // the engine path: a segment with keyword-indexed payloads, whose graph
     // the indexing optimizer would build, searched through the planner
-    let mut segment = Segment::new(&[(String::new(), VectorKind::Dense { dim })].into());
+    let mut segment = Segment::new(&[(String::new(), VectorKind::dense(dim))].into());
     for field in ["f1", "f10"] {
         segment
             .create_index(

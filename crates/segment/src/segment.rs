@@ -13,7 +13,7 @@ use crate::json_path::JsonPath;
 use crate::payload_index::schema::PayloadFieldSchema;
 use crate::payload_index::PayloadIndex;
 use crate::selector::{PayloadSelector, VectorSelector};
-use crate::vector_storage::{VectorKind, VectorStorage};
+use crate::vector_storage::{Element, VectorKind, VectorStorage};
 use crate::vectors::NamedVectors;
 use crate::{Payload, PointId};
 
@@ -316,9 +316,13 @@ impl Segment {
             for (name, storage) in &self.vectors {
                 w.str(name);
                 match storage.kind() {
-                    VectorKind::Dense { dim } => (w.u8(0), w.u64(dim as u64)),
-                    VectorKind::Multi { dim } => (w.u8(1), w.u64(dim as u64)),
-                    VectorKind::Sparse => (w.u8(2), w.u64(0)),
+                    VectorKind::Dense { dim, element } => {
+                        (w.u8(3), w.u64(dim as u64), w.u8(element_tag(element)))
+                    }
+                    VectorKind::Multi { dim, element } => {
+                        (w.u8(4), w.u64(dim as u64), w.u8(element_tag(element)))
+                    }
+                    VectorKind::Sparse => (w.u8(2), w.u64(0), ()),
                 };
             }
             let indexes = serde_json::to_vec(&self.payload_index.schema())
@@ -373,8 +377,19 @@ impl Segment {
             let name = r.str()?;
             let (tag, dim) = (r.u8()?, r.u64()? as usize);
             let kind = match tag {
-                0 => VectorKind::Dense { dim },
-                1 => VectorKind::Multi { dim },
+                0 => VectorKind::dense(dim),
+                1 => VectorKind::Multi {
+                    dim,
+                    element: Element::F32,
+                },
+                3 => VectorKind::Dense {
+                    dim,
+                    element: element_from_tag(r.u8()?)?,
+                },
+                4 => VectorKind::Multi {
+                    dim,
+                    element: element_from_tag(r.u8()?)?,
+                },
                 2 => VectorKind::Sparse,
                 t => return Err(SegmentError::Corrupted(format!("unknown vector kind {t}"))),
             };
@@ -400,6 +415,23 @@ impl Segment {
         }
         segment.version = version;
         Ok(segment)
+    }
+}
+
+fn element_tag(element: Element) -> u8 {
+    match element {
+        Element::F32 => 0,
+        Element::F16 => 1,
+        Element::U8 => 2,
+    }
+}
+
+fn element_from_tag(tag: u8) -> Result<Element> {
+    match tag {
+        0 => Ok(Element::F32),
+        1 => Ok(Element::F16),
+        2 => Ok(Element::U8),
+        t => Err(SegmentError::Corrupted(format!("unknown element type {t}"))),
     }
 }
 

@@ -101,6 +101,14 @@ pub struct VectorParams {
     pub multivector_config: Option<MultiVectorConfig>,
 }
 
+impl VectorParams {
+    /// Whether vectors are normalized on write and query: Cosine over float
+    /// storage (byte storage divides by the norms when scoring instead).
+    pub fn normalizes(&self) -> bool {
+        self.distance == Distance::Cosine && self.datatype != Some(Datatype::Uint8)
+    }
+}
+
 /// Either one unnamed vector or a map of named vectors.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]

@@ -1,6 +1,6 @@
 //! Scalar and SIMD distance kernels.
 
-use super::Kernels;
+use super::{typed, Kernels};
 
 /// Portable reference kernels.
 pub mod scalar {
@@ -274,6 +274,12 @@ pub fn portable() -> Kernels {
         dot: portable::dot,
         l2_squared: portable::l2_squared,
         l1: portable::l1,
+        dot_f16: typed::scalar::dot_f16,
+        l2_f16: typed::scalar::l2_f16,
+        l1_f16: typed::scalar::l1_f16,
+        dot_u8: typed::scalar::dot_u8,
+        l2_u8: typed::scalar::l2_u8,
+        l1_u8: typed::scalar::l1_u8,
     }
 }
 
@@ -281,13 +287,32 @@ pub fn portable() -> Kernels {
 pub fn available() -> Vec<Kernels> {
     let mut out = Vec::new();
     #[cfg(target_arch = "x86_64")]
-    if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
-        out.push(Kernels {
+    if is_x86_feature_detected!("avx2")
+        && is_x86_feature_detected!("fma")
+        && is_x86_feature_detected!("f16c")
+    {
+        let avx2 = Kernels {
             name: "avx2+fma",
             dot: avx2::dot,
             l2_squared: avx2::l2_squared,
             l1: avx2::l1,
-        });
+            dot_f16: typed::avx2::dot_f16,
+            l2_f16: typed::avx2::l2_f16,
+            l1_f16: typed::avx2::l1_f16,
+            dot_u8: typed::avx2::dot_u8,
+            l2_u8: typed::avx2::l2_u8,
+            l1_u8: typed::avx2::l1_u8,
+        };
+        if is_x86_feature_detected!("avx512f") {
+            out.push(Kernels {
+                name: "avx512f",
+                dot: super::avx512::dot,
+                l2_squared: super::avx512::l2_squared,
+                l1: super::avx512::l1,
+                ..avx2
+            });
+        }
+        out.push(avx2);
     }
     #[cfg(target_arch = "aarch64")]
     out.push(Kernels {
@@ -295,6 +320,7 @@ pub fn available() -> Vec<Kernels> {
         dot: neon::dot,
         l2_squared: neon::l2_squared,
         l1: neon::l1,
+        ..portable()
     });
     out.push(portable());
     out

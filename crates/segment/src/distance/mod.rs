@@ -4,11 +4,17 @@
 //! on x86-64, NEON on aarch64) with a scalar fallback that the vectorized
 //! versions are tested against.
 
+#[cfg(target_arch = "x86_64")]
+mod avx512;
 mod kernels;
+mod typed;
 
 use std::sync::OnceLock;
 
+pub use half::f16;
+
 pub use kernels::scalar;
+pub use typed::scalar as typed_scalar;
 
 /// How two dense vectors are compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +70,37 @@ impl Distance {
         }
     }
 
+    /// Ranking similarity of an f32 query to f16 stored elements.
+    #[inline]
+    pub fn similarity_f16(self, q: &[f32], d: &[f16]) -> f32 {
+        let k = kernels();
+        match self {
+            Distance::Cosine | Distance::Dot => (k.dot_f16)(q, d),
+            Distance::Euclid => -(k.l2_f16)(q, d).sqrt(),
+            Distance::Manhattan => -(k.l1_f16)(q, d),
+        }
+    }
+
+    /// Ranking similarity of two byte vectors. Bytes cannot be normalized
+    /// on write, so Cosine divides by both norms here.
+    #[inline]
+    pub fn similarity_u8(self, a: &[u8], b: &[u8]) -> f32 {
+        let k = kernels();
+        match self {
+            Distance::Dot => (k.dot_u8)(a, b) as f32,
+            Distance::Cosine => {
+                let norms = ((k.dot_u8)(a, a) as f64 * (k.dot_u8)(b, b) as f64).sqrt();
+                if norms == 0.0 {
+                    0.0
+                } else {
+                    ((k.dot_u8)(a, b) as f64 / norms) as f32
+                }
+            }
+            Distance::Euclid => -((k.l2_u8)(a, b) as f32).sqrt(),
+            Distance::Manhattan => -((k.l1_u8)(a, b) as f32),
+        }
+    }
+
     /// Turns a ranking similarity back into the reported score.
     #[inline]
     pub fn to_score(self, similarity: f32) -> f32 {
@@ -96,6 +133,18 @@ pub struct Kernels {
     pub l2_squared: fn(&[f32], &[f32]) -> f32,
     /// Manhattan distance.
     pub l1: fn(&[f32], &[f32]) -> f32,
+    /// Dot product of an f32 query and f16 stored elements.
+    pub dot_f16: fn(&[f32], &[f16]) -> f32,
+    /// Squared Euclidean distance of an f32 query and f16 stored elements.
+    pub l2_f16: fn(&[f32], &[f16]) -> f32,
+    /// Manhattan distance of an f32 query and f16 stored elements.
+    pub l1_f16: fn(&[f32], &[f16]) -> f32,
+    /// Dot product of byte vectors.
+    pub dot_u8: fn(&[u8], &[u8]) -> u32,
+    /// Squared Euclidean distance of byte vectors.
+    pub l2_u8: fn(&[u8], &[u8]) -> u32,
+    /// Manhattan distance of byte vectors.
+    pub l1_u8: fn(&[u8], &[u8]) -> u32,
 }
 
 /// The best kernels for this CPU, detected once.

@@ -27,6 +27,40 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// The f16 and byte kernels agree with their scalar references.
+    #[test]
+    fn typed_kernels_match_scalar(pairs in (0usize..300).prop_flat_map(|n| (
+        prop::collection::vec(-10.0f32..10.0, n),
+        prop::collection::vec(-10.0f32..10.0, n),
+        prop::collection::vec(any::<u8>(), n),
+        prop::collection::vec(any::<u8>(), n),
+    ))) {
+        let (q, d, x, y) = pairs;
+        let d: Vec<f16> = d.iter().map(|&v| f16::from_f32(v)).collect();
+        let scale = q.iter().map(|v| v.abs()).sum::<f32>() * 10.0;
+        for k in available() {
+            prop_assert!(close((k.dot_f16)(&q, &d), typed_scalar::dot_f16(&q, &d), scale), "{} dot_f16", k.name);
+            prop_assert!(close((k.l2_f16)(&q, &d), typed_scalar::l2_f16(&q, &d), scale * 20.0), "{} l2_f16", k.name);
+            prop_assert!(close((k.l1_f16)(&q, &d), typed_scalar::l1_f16(&q, &d), scale), "{} l1_f16", k.name);
+            prop_assert_eq!((k.dot_u8)(&x, &y), typed_scalar::dot_u8(&x, &y), "{} dot_u8", k.name);
+            prop_assert_eq!((k.l2_u8)(&x, &y), typed_scalar::l2_u8(&x, &y), "{} l2_u8", k.name);
+            prop_assert_eq!((k.l1_u8)(&x, &y), typed_scalar::l1_u8(&x, &y), "{} l1_u8", k.name);
+        }
+    }
+}
+
+#[test]
+fn byte_cosine_divides_by_norms() {
+    let s = Distance::Cosine.similarity_u8(&[3, 4], &[6, 8]);
+    assert!((s - 1.0).abs() < 1e-6);
+    assert_eq!(Distance::Cosine.similarity_u8(&[0, 0], &[6, 8]), 0.0);
+    assert_eq!(Distance::Dot.similarity_u8(&[3, 4], &[6, 8]), 50.0);
+    assert_eq!(Distance::Euclid.similarity_u8(&[0, 0], &[3, 4]), -5.0);
+}
+
 #[test]
 fn scores_as_qdrant_reports_them() {
     let a = [1.0, 2.0, 3.0];

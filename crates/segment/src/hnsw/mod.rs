@@ -11,6 +11,7 @@ mod search;
 mod visited;
 
 use crate::distance::Distance;
+use crate::vector_storage::{DenseQuery, DenseSlice};
 
 pub use build::HnswBuilder;
 
@@ -38,44 +39,82 @@ impl Default for HnswParams {
     }
 }
 
-/// Read access to the vectors a graph is built over.
+/// Read access to the vectors a graph is built over, in their stored
+/// element type.
 #[derive(Clone, Copy)]
 pub struct DenseVectors<'a> {
-    /// `dim` floats per offset.
-    pub data: &'a [f32],
+    /// `dim` elements per offset.
+    pub data: DenseSlice<'a>,
     /// Dimension.
     pub dim: usize,
     /// Distance function.
     pub distance: Distance,
 }
 
-impl DenseVectors<'_> {
-    /// The vector at a segment offset.
+impl<'a> DenseVectors<'a> {
+    /// f32 vectors.
+    pub fn f32(data: &'a [f32], dim: usize, distance: Distance) -> Self {
+        DenseVectors {
+            data: DenseSlice::F32(data),
+            dim,
+            distance,
+        }
+    }
+
     #[inline]
-    pub fn get(&self, offset: u32) -> &[f32] {
+    fn range(&self, offset: u32) -> std::ops::Range<usize> {
         let at = offset as usize * self.dim;
-        &self.data[at..at + self.dim]
+        at..at + self.dim
     }
 
     /// Ranking similarity (larger is better) of two stored vectors.
     #[inline]
     pub fn similarity(&self, a: u32, b: u32) -> f32 {
-        self.distance.similarity(self.get(a), self.get(b))
+        let (ra, rb) = (self.range(a), self.range(b));
+        match self.data {
+            DenseSlice::F32(d) => self.distance.similarity(&d[ra], &d[rb]),
+            DenseSlice::F16(d) => F16_BUF.with_borrow_mut(|buf| {
+                buf.clear();
+                buf.extend(d[ra].iter().map(|x| x.to_f32()));
+                self.distance.similarity_f16(buf, &d[rb])
+            }),
+            DenseSlice::U8(d) => self.distance.similarity_u8(&d[ra], &d[rb]),
+        }
+    }
+
+    /// Similarity of a stored vector to a query prepared for this storage.
+    #[inline]
+    pub fn similarity_to(&self, query: &DenseQuery, offset: u32) -> f32 {
+        let r = self.range(offset);
+        match (self.data, query) {
+            (DenseSlice::F32(d), DenseQuery::F32(q)) => self.distance.similarity(q, &d[r]),
+            (DenseSlice::F16(d), DenseQuery::F32(q)) => self.distance.similarity_f16(q, &d[r]),
+            (DenseSlice::U8(d), DenseQuery::U8(q)) => self.distance.similarity_u8(q, &d[r]),
+            _ => f32::NEG_INFINITY,
+        }
     }
 
     /// Hints the CPU to load the vector at `offset` into cache.
     #[inline]
     pub fn prefetch(&self, offset: u32) {
         let at = offset as usize * self.dim;
-        if at < self.data.len() {
-            prefetch(self.data[at..].as_ptr());
+        match self.data {
+            DenseSlice::F32(d) if at < d.len() => prefetch(d[at..].as_ptr() as *const u8),
+            DenseSlice::F16(d) if at < d.len() => prefetch(d[at..].as_ptr() as *const u8),
+            DenseSlice::U8(d) if at < d.len() => prefetch(d[at..].as_ptr()),
+            _ => {}
         }
     }
 }
 
+thread_local! {
+    /// Scratch space for widening one f16 vector during graph builds.
+    static F16_BUF: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// Prefetches the cache line at `ptr` (a hint; no effect on other targets).
 #[inline]
-pub fn prefetch(ptr: *const f32) {
+pub fn prefetch(ptr: *const u8) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch never faults and reads nothing observable; `ptr`
     // points into a live slice.
@@ -84,14 +123,6 @@ pub fn prefetch(ptr: *const f32) {
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = ptr;
-}
-
-impl DenseVectors<'_> {
-    /// Similarity of a stored vector to an outside query.
-    #[inline]
-    pub fn similarity_to(&self, query: &[f32], offset: u32) -> f32 {
-        self.distance.similarity(query, self.get(offset))
-    }
 }
 
 /// A built, read-only graph.

@@ -1,6 +1,7 @@
 use super::*;
 use crate::segment::search::ScoredOffset;
 use crate::segment::search::TopK;
+use crate::vector_storage::{DenseData, DenseQuery, Element};
 
 /// Clustered random vectors: real embeddings are not uniform, and uniform
 /// data makes every index look the same.
@@ -34,7 +35,7 @@ fn brute(
     for o in 0..n as u32 {
         if accept(o) {
             best.push(ScoredOffset {
-                similarity: v.distance.similarity(q, v.get(o)),
+                similarity: v.similarity_to(&DenseQuery::F32(q.to_vec()), o),
                 offset: o,
             });
         }
@@ -47,11 +48,7 @@ fn recall(distance: Distance, deterministic: bool, filter_mod: u32) -> f64 {
     // queries come from the same distribution, held out of the graph
     let all = dataset(n + 100, dim, 7);
     let (data, queries) = all.split_at(n * dim);
-    let v = DenseVectors {
-        data,
-        dim,
-        distance,
-    };
+    let v = DenseVectors::f32(data, dim, distance);
     let params = HnswParams {
         m: 16,
         ef_construct: 100,
@@ -62,10 +59,11 @@ fn recall(distance: Distance, deterministic: bool, filter_mod: u32) -> f64 {
     let mut hit = 0;
     let mut total = 0;
     for q in queries.chunks(dim) {
+        let qq = DenseQuery::F32(q.to_vec());
         let accept = |o: u32| o.is_multiple_of(filter_mod);
         let exact = brute(&v, n, q, 10, accept);
         let found: Vec<u32> = index
-            .search(10, 64, |o| distance.similarity(q, v.get(o)), accept)
+            .search(10, 64, |o| v.similarity_to(&qq, o), accept)
             .into_iter()
             .map(|h| h.offset)
             .collect();
@@ -97,11 +95,7 @@ fn filtered_recall() {
 #[test]
 fn deterministic_build_is_reproducible() {
     let data = dataset(500, 8, 3);
-    let v = DenseVectors {
-        data: &data,
-        dim: 8,
-        distance: Distance::Euclid,
-    };
+    let v = DenseVectors::f32(&data, 8, Distance::Euclid);
     let params = HnswParams {
         deterministic: true,
         ..HnswParams::default()
@@ -116,22 +110,73 @@ fn deterministic_build_is_reproducible() {
 #[test]
 fn empty_and_tiny_graphs() {
     let data: Vec<f32> = vec![1.0, 0.0, 0.0, 1.0];
-    let v = DenseVectors {
-        data: &data,
-        dim: 2,
-        distance: Distance::Dot,
-    };
+    let v = DenseVectors::f32(&data, 2, Distance::Dot);
     let empty = HnswBuilder::new(HnswParams::default(), v, vec![]).build();
     assert!(empty.search(3, 10, |_| 0.0, |_| true).is_empty());
     let two = HnswBuilder::new(HnswParams::default(), v, vec![0, 1]).build();
     let found = two.search(
         5,
         10,
-        |o| v.distance.similarity(&[1.0, 0.0], v.get(o)),
+        |o| v.similarity_to(&DenseQuery::F32(vec![1.0, 0.0]), o),
         |_| true,
     );
     assert_eq!(
         found.iter().map(|h| h.offset).collect::<Vec<_>>(),
         vec![0, 1]
     );
+}
+
+/// Graphs over f16 and byte storage find what a brute-force scan in the
+/// same element type finds.
+#[test]
+fn typed_storage_recall() {
+    let (n, dim) = (2000, 16);
+    let all = dataset(n + 50, dim, 11);
+    for (element, distance) in [
+        (Element::F16, Distance::Cosine),
+        (Element::F16, Distance::Euclid),
+        (Element::U8, Distance::Cosine),
+        (Element::U8, Distance::Dot),
+        (Element::U8, Distance::Euclid),
+        (Element::U8, Distance::Manhattan),
+    ] {
+        // bytes need a 0..255 range
+        let scaled: Vec<f32> = all.iter().map(|x| (x + 1.0) * 127.0).collect();
+        let src = if element == Element::U8 {
+            &scaled
+        } else {
+            &all
+        };
+        let (data, queries) = src.split_at(n * dim);
+        let mut typed = DenseData::new(element);
+        typed.resize(data.len());
+        typed.write(0, data);
+        let v = DenseVectors {
+            data: typed.as_slice(),
+            dim,
+            distance,
+        };
+        let index = HnswBuilder::new(HnswParams::default(), v, (0..n as u32).collect()).build();
+        let (mut hit, mut total) = (0, 0);
+        for q in queries.chunks(dim) {
+            let qq = DenseQuery::new(element, q);
+            let mut best = TopK::new(10);
+            for o in 0..n as u32 {
+                best.push(ScoredOffset {
+                    similarity: v.similarity_to(&qq, o),
+                    offset: o,
+                });
+            }
+            let exact: Vec<u32> = best.into_sorted().iter().map(|h| h.offset).collect();
+            let found: Vec<u32> = index
+                .search(10, 64, |o| v.similarity_to(&qq, o), |_| true)
+                .iter()
+                .map(|h| h.offset)
+                .collect();
+            total += exact.len();
+            hit += exact.iter().filter(|o| found.contains(o)).count();
+        }
+        let r = hit as f64 / total as f64;
+        assert!(r >= 0.95, "{element:?} {distance:?}: recall {r}");
+    }
 }

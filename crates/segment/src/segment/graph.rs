@@ -13,7 +13,7 @@ use super::Segment;
 use crate::distance::Distance;
 use crate::filter::Filter;
 use crate::hnsw::{DenseVectors, HnswBuilder, HnswIndex, HnswParams};
-use crate::vector_storage::VectorStorage;
+use crate::vector_storage::{DenseData, DenseQuery, VectorStorage};
 
 /// A built graph and what it covers.
 #[derive(Debug)]
@@ -29,8 +29,8 @@ pub struct VectorGraph {
 /// A copy of one vector name's dense vectors, to build a graph from
 /// without holding the segment.
 pub struct GraphSnapshot {
-    /// `dim` floats per offset (every offset up to the highest live one).
-    pub data: Vec<f32>,
+    /// `dim` elements per offset (every offset up to the highest live one).
+    pub data: DenseData,
     /// Dimension.
     pub dim: usize,
     /// Live offsets with a vector.
@@ -43,7 +43,7 @@ impl GraphSnapshot {
     /// Builds the graph.
     pub fn build(&self, distance: Distance, params: HnswParams) -> HnswIndex {
         let vectors = DenseVectors {
-            data: &self.data,
+            data: self.data.as_slice(),
             dim: self.dim,
             distance,
         };
@@ -116,7 +116,7 @@ impl Segment {
             .collect();
         let end = offsets.last().map_or(0, |&o| (o as usize + 1) * dim);
         Some(GraphSnapshot {
-            data: data[..end].to_vec(),
+            data: data.prefix(end),
             dim: *dim,
             offsets,
             version: self.version,
@@ -182,17 +182,13 @@ impl Segment {
                 return exact();
             }
         }
-        let dim = *dim;
-        let score = distance.similarity_fn();
-        let sim = |o: u32| {
-            let at = o as usize * dim;
-            score(query, &data[at..at + dim])
-        };
         let vectors = DenseVectors {
-            data,
-            dim,
+            data: data.as_slice(),
+            dim: *dim,
             distance,
         };
+        let prepared = DenseQuery::new(data.element(), query);
+        let sim = |o: u32| vectors.similarity_to(&prepared, o);
         let candidates = if exact_set.is_some() {
             None
         } else {

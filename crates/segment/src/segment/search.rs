@@ -6,7 +6,8 @@ use std::collections::{BinaryHeap, HashMap};
 use super::Segment;
 use crate::distance::{max_sim, sparse_dot, Distance};
 use crate::filter::Filter;
-use crate::vector_storage::VectorStorage;
+use crate::hnsw::DenseVectors;
+use crate::vector_storage::{DenseQuery, VectorStorage};
 use crate::vectors::SparseVector;
 
 /// A query vector.
@@ -142,12 +143,22 @@ impl Segment {
             return Vec::new();
         };
         let mut best = TopK::new(top);
+        let dense = match (storage, query) {
+            (VectorStorage::Dense { dim, data, .. }, QueryVector::Dense(q)) => Some((
+                DenseVectors {
+                    data: data.as_slice(),
+                    dim: *dim,
+                    distance,
+                },
+                DenseQuery::new(data.element(), q),
+            )),
+            _ => None,
+        };
         let score = |offset: u32| -> Option<f32> {
             match (storage, query) {
-                (VectorStorage::Dense { dim, data, present }, QueryVector::Dense(q)) => {
-                    let at = offset as usize;
-                    (*present.get(at)?)
-                        .then(|| distance.similarity(q, &data[at * dim..(at + 1) * dim]))
+                (VectorStorage::Dense { present, .. }, QueryVector::Dense(_)) => {
+                    let (vectors, q) = dense.as_ref()?;
+                    (*present.get(offset as usize)?).then(|| vectors.similarity_to(q, offset))
                 }
                 (VectorStorage::Multi { data, .. }, QueryVector::Multi(q)) => data
                     .get(offset as usize)?

@@ -5,9 +5,15 @@ use crate::vectors::{SparseVector, Vector};
 
 fn schema() -> BTreeMap<String, VectorKind> {
     [
-        ("".to_string(), VectorKind::Dense { dim: 2 }),
+        ("".to_string(), VectorKind::dense(2)),
         ("s".to_string(), VectorKind::Sparse),
-        ("m".to_string(), VectorKind::Multi { dim: 1 }),
+        (
+            "m".to_string(),
+            VectorKind::Multi {
+                dim: 1,
+                element: Default::default(),
+            },
+        ),
     ]
     .into()
 }
