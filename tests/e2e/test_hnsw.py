@@ -10,10 +10,10 @@ from qdrant_client import QdrantClient, models
 DIM = 16
 
 
-def clustered(n, seed):
+def clustered(n, seed, dim=DIM):
     rng = np.random.default_rng(seed)
-    centers = rng.normal(size=(30, DIM))
-    x = centers[rng.integers(0, 30, size=n)] + 0.35 * rng.normal(size=(n, DIM))
+    centers = rng.normal(size=(30, dim))
+    x = centers[rng.integers(0, 30, size=n)] + 0.35 * rng.normal(size=(n, dim))
     return x.astype(np.float32)
 
 
@@ -119,3 +119,80 @@ def test_kill_during_indexing_loses_nothing(tmpdir_path):
         assert hits[0]["id"] == 17 or hits[0]["score"] >= float(np.dot(data[17], data[17])) - 1e-3
     finally:
         s.stop()
+
+
+QUANTIZATIONS = {
+    "scalar": models.ScalarQuantization(scalar=models.ScalarQuantizationConfig(type=models.ScalarType.INT8, quantile=0.99)),
+    "product": models.ProductQuantization(product=models.ProductQuantizationConfig(compression=models.CompressionRatio.X8)),
+    "binary": models.BinaryQuantization(binary=models.BinaryQuantizationConfig()),
+    "binary2": models.BinaryQuantization(binary=models.BinaryQuantizationConfig(encoding=models.BinaryQuantizationEncoding.TWO_BITS)),
+    "binary15": models.BinaryQuantization(binary=models.BinaryQuantizationConfig(encoding=models.BinaryQuantizationEncoding.ONE_AND_HALF_BITS, query_encoding=models.BinaryQuantizationQueryEncoding.SCALAR8BITS)),
+    "turbo": models.TurboQuantization(turbo=models.TurboQuantQuantizationConfig(bits=models.TurboQuantBitSize.BITS4)),
+    "turbo1": models.TurboQuantization(turbo=models.TurboQuantQuantizationConfig(bits=models.TurboQuantBitSize.BITS1)),
+}
+
+
+@pytest.mark.parametrize("kind", list(QUANTIZATIONS))
+@pytest.mark.parametrize("distance", [models.Distance.COSINE, models.Distance.EUCLID])
+def test_quantized_search(client, collection_name, kind, distance):
+    """Quantized traversal with rescoring finds what exact search finds;
+    rescored scores are the exact ones."""
+    local = QdrantClient(":memory:")
+    dim = 128
+    data = clustered(2000, 7, dim)
+    points = [models.PointStruct(id=i, vector=v.tolist()) for i, v in enumerate(data)]
+    client.create_collection(
+        collection_name,
+        vectors_config=models.VectorParams(size=dim, distance=distance),
+        optimizers_config=models.OptimizersConfigDiff(indexing_threshold=20),
+        hnsw_config=models.HnswConfigDiff(m=16, ef_construct=64, full_scan_threshold=10),
+        quantization_config=QUANTIZATIONS[kind],
+    )
+    local.create_collection(collection_name, vectors_config=models.VectorParams(size=dim, distance=distance))
+    for c in (client, local):
+        c.upload_points(collection_name, points, batch_size=500, wait=True)
+    wait_indexed(client, collection_name, 2000)
+    queries = clustered(30, 8, dim)
+    # codes of a byte or more per element rank well; one or two bits per
+    # element cannot tell apart points of one tight cluster, so they need a
+    # wider preselection to be rescored
+    oversampling = 3.0 if kind in ("scalar", "product", "turbo") else 20.0
+    params = models.SearchParams(hnsw_ef=128, quantization=models.QuantizationSearchParams(rescore=True, oversampling=oversampling))
+    # (one bit per element over 128 dimensions: a full scan of the best 10%
+    # by code finds ~75% of the true top 10 on these queries; see numpy)
+    floor = 0.7 if kind in ("binary", "turbo1") else 0.9
+    assert recall(client, local, collection_name, queries, search_params=params) >= floor
+    # rescored hits carry exact scores
+    q = queries[0].tolist()
+    hits = client.query_points(collection_name, q, limit=5, search_params=params).points
+    exact = {p.id: p.score for p in local.query_points(collection_name, q, limit=200).points}
+    for h in hits:
+        if h.id in exact:
+            assert h.score == pytest.approx(exact[h.id], abs=1e-4)
+    # ignoring the codes traverses with the originals
+    ignore = models.SearchParams(hnsw_ef=128, quantization=models.QuantizationSearchParams(ignore=True))
+    assert recall(client, local, collection_name, queries, search_params=ignore) >= 0.95
+    # without rescoring the order comes from the codes; still a valid answer
+    plain = models.SearchParams(quantization=models.QuantizationSearchParams(rescore=False))
+    assert len(client.query_points(collection_name, q, limit=10, search_params=plain).points) == 10
+
+
+def test_quantization_change_and_bad_params(api, client, collection_name):
+    data = clustered(1000, 9)
+    client.create_collection(
+        collection_name,
+        vectors_config=models.VectorParams(size=DIM, distance=models.Distance.DOT),
+        optimizers_config=models.OptimizersConfigDiff(indexing_threshold=10),
+    )
+    client.upload_points(collection_name, [models.PointStruct(id=i, vector=v.tolist()) for i, v in enumerate(data)], wait=True)
+    wait_indexed(client, collection_name, 1000)
+    client.update_collection(collection_name, quantization_config=QUANTIZATIONS["scalar"])
+    info = wait_indexed(client, collection_name, 1000)
+    assert info.config.quantization_config.scalar.quantile == 0.99
+    hits = client.query_points(collection_name, data[3].tolist(), limit=3).points
+    assert hits[0].id == 3
+    client.update_collection(collection_name, quantization_config=models.Disabled.DISABLED)
+    assert client.get_collection(collection_name).config.quantization_config is None
+    r = api.call("POST", f"/collections/{collection_name}/points/query", {"query": data[0].tolist(), "params": {"quantization": {"oversampling": 0.5}}})
+    assert r.status_code == 422, r.text
+    assert "oversampling" in r.json()["status"]["error"]

@@ -9,9 +9,13 @@
 use std::sync::atomic::Ordering;
 
 use segment::hnsw::HnswParams;
+use segment::quantization::{Bits, Method};
 
 use crate::collection::Collection;
-use crate::config::{CollectionConfig, HnswConfig};
+use crate::config::{
+    BinaryEncoding, BinaryQueryEncoding, CollectionConfig, CompressionRatio, HnswConfig,
+    QuantizationConfig, TurboBits,
+};
 use crate::error::Result;
 
 /// Default `indexing_threshold` in kilobytes of vectors.
@@ -29,6 +33,52 @@ pub fn hnsw_config(config: &CollectionConfig, name: &str) -> HnswConfig {
         diff.apply_to(&mut hnsw);
     }
     hnsw
+}
+
+/// The quantization method of a named vector: its own setting, else the
+/// collection's.
+pub fn quantization_method(config: &CollectionConfig, name: &str) -> Option<Method> {
+    let params = config.params.vectors.get(name)?;
+    let q = params
+        .quantization_config
+        .as_ref()
+        .or(config.quantization_config.as_ref())?;
+    Some(match q {
+        QuantizationConfig::Scalar(s) => Method::Scalar {
+            quantile: s.quantile.unwrap_or(1.0),
+        },
+        QuantizationConfig::Product(p) => Method::Product {
+            sub_dim: match p.compression {
+                CompressionRatio::X4 => 1,
+                CompressionRatio::X8 => 2,
+                CompressionRatio::X16 => 4,
+                CompressionRatio::X32 => 8,
+                CompressionRatio::X64 => 16,
+            },
+        },
+        QuantizationConfig::Binary(b) => {
+            let bits = match b.encoding {
+                Some(BinaryEncoding::TwoBits) => Bits::Two,
+                Some(BinaryEncoding::OneAndHalfBits) => Bits::OneAndHalf,
+                Some(BinaryEncoding::OneBit) | None => Bits::One,
+            };
+            Method::Binary {
+                bits,
+                symmetric: matches!(
+                    b.query_encoding,
+                    None | Some(BinaryQueryEncoding::Default | BinaryQueryEncoding::Binary)
+                ),
+            }
+        }
+        QuantizationConfig::Turbo(t) => Method::Turbo {
+            bits: match t.bits {
+                Some(TurboBits::Bits1) => Bits::One,
+                Some(TurboBits::Bits1_5) => Bits::OneAndHalf,
+                Some(TurboBits::Bits2) => Bits::Two,
+                Some(TurboBits::Bits4) | None => Bits::Four,
+            },
+        },
+    })
 }
 
 /// Number of vectors of `dim` floats that fit in `kb` kilobytes.
@@ -63,14 +113,46 @@ impl Collection {
             .collect()
     }
 
-    /// Runs every pending graph build; returns whether any ran.
+    /// Graphs whose quantized vectors do not follow the configuration.
+    fn pending_quantization(&self) -> Vec<String> {
+        let config = self.config();
+        let segment = self.shard.read();
+        config
+            .params
+            .vectors
+            .iter()
+            .map(|(name, _)| name.to_string())
+            .filter(|name| {
+                segment.has_graph(name)
+                    && segment.graph_quantization(name) != quantization_method(&config, name)
+            })
+            .collect()
+    }
+
+    /// Runs every pending graph build and quantization; returns whether any
+    /// ran.
     pub fn optimize(&self) -> Result<bool> {
         let pending = self.pending_indexing();
-        if pending.is_empty() {
+        let requantize = self.pending_quantization();
+        if pending.is_empty() && requantize.is_empty() {
             return Ok(false);
         }
         self.optimizing.store(true, Ordering::Release);
         let config = self.config();
+        for name in requantize {
+            if pending.iter().any(|(n, _)| *n == name) {
+                continue;
+            }
+            let Some(snapshot) = self.shard.read().snapshot_dense(&name) else {
+                continue;
+            };
+            let Some(params) = config.params.vectors.get(&name) else {
+                continue;
+            };
+            let quantized = quantization_method(&config, &name)
+                .map(|m| (m, snapshot.quantize(m, params.distance.into())));
+            self.shard.install_quantization(&name, quantized);
+        }
         for (name, _) in &pending {
             let Some(snapshot) = self.shard.read().snapshot_dense(name) else {
                 continue;
@@ -95,7 +177,10 @@ impl Collection {
                 Err(_) => snapshot.build(distance, build_params),
             };
             tracing::info!(vector = %name, points = index.len(), "built HNSW graph");
-            self.shard.install_graph(name, index, snapshot.version);
+            let quantized =
+                quantization_method(&config, name).map(|m| (m, snapshot.quantize(m, distance)));
+            self.shard
+                .install_graph(name, index, quantized, snapshot.version);
         }
         self.optimizing.store(false, Ordering::Release);
         Ok(true)

@@ -2,7 +2,7 @@
 
 use segment::distance::Distance as SegmentDistance;
 use segment::filter::Filter;
-use segment::segment::graph::SearchParams;
+use segment::segment::graph::{QuantizationUse, SearchParams};
 use segment::segment::search::QueryVector;
 use segment::selector::{PayloadSelector, VectorSelector};
 use segment::vectors::{normalize, NamedVectors, Vector};
@@ -54,6 +54,8 @@ pub struct SearchOptions {
     pub exact: bool,
     /// Skip points the index does not cover yet.
     pub indexed_only: bool,
+    /// Use of quantized vectors.
+    pub quantization: QuantizationUse,
 }
 
 /// One search hit.
@@ -175,6 +177,7 @@ impl Collection {
                         q.len(),
                     ),
                     indexed_only: request.params.indexed_only,
+                    quantization: request.params.quantization,
                 };
                 segment.search_dense(name, q, distance, request.filter.as_ref(), wanted, params)
             }

@@ -1,5 +1,6 @@
 //! A shard: one segment kept durable by a write-ahead log.
 
+use segment::quantization::{Method, QuantizedVectors};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -93,11 +94,17 @@ impl Shard {
         &self,
         name: &str,
         index: segment::hnsw::HnswIndex,
+        quantized: Option<(Method, QuantizedVectors)>,
         snapshot_version: u64,
     ) {
         self.segment
             .write()
-            .install_graph(name, index, snapshot_version);
+            .install_graph(name, index, quantized, snapshot_version);
+    }
+
+    /// Replaces the quantized vectors of an installed graph.
+    pub fn install_quantization(&self, name: &str, quantized: Option<(Method, QuantizedVectors)>) {
+        self.segment.write().install_quantization(name, quantized);
     }
 
     /// Persists the segment if it changed and drops the log records it now

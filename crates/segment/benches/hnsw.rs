@@ -13,7 +13,8 @@ use segment::filter::{Condition, FieldCheck, FieldCondition, Filter, Match, Matc
 use segment::hnsw::HnswParams;
 use segment::json_path::JsonPath;
 use segment::payload_index::schema::{PayloadFieldSchema, PayloadSchemaType};
-use segment::segment::graph::SearchParams;
+use segment::quantization::{Bits, Method};
+use segment::segment::graph::{QuantizationUse, SearchParams};
 use segment::segment::search::QueryVector;
 use segment::segment::Segment;
 use segment::vector_storage::VectorKind;
@@ -83,6 +84,21 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(128);
+    // BENCH_QUANT=scalar|binary|turbo4|pq16: traverse with quantized codes
+    let quant = match std::env::var("BENCH_QUANT").as_deref() {
+        Ok("scalar") => Some(Method::Scalar { quantile: 0.99 }),
+        Ok("binary") => Some(Method::Binary {
+            bits: Bits::One,
+            symmetric: true,
+        }),
+        Ok("turbo4") => Some(Method::Turbo { bits: Bits::Four }),
+        Ok("pq16") => Some(Method::Product { sub_dim: 4 }),
+        _ => None,
+    };
+    let oversampling: f64 = std::env::var("BENCH_OVERSAMPLING")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1.0);
     let base = read_f32(&format!("{dir}/base.f32"));
     let f1 = read_bits(&format!("{dir}/f1.bits"), n);
     let f10 = read_bits(&format!("{dir}/f10.bits"), n);
@@ -130,9 +146,10 @@ fn main() {
                 },
             )
         });
+        let quantized = quant.map(|method| (method, snapshot.quantize(method, Distance::Dot)));
         let version = snapshot.version;
         drop(snapshot);
-        segment.install_graph("", index, version);
+        segment.install_graph("", index, quantized, version);
         let build = t.elapsed().as_secs_f64();
         println!(
             "{}",
@@ -159,6 +176,10 @@ fn main() {
                         exact: false,
                         full_scan_threshold: (10_000 * 1024) / (dim * 4),
                         indexed_only: false,
+                        quantization: QuantizationUse {
+                            oversampling,
+                            ..QuantizationUse::default()
+                        },
                     };
                     let run = |qi: usize| {
                         segment.search_dense(

@@ -15,6 +15,7 @@ pub mod hnsw;
 pub mod json_path;
 pub mod payload_index;
 pub mod point_id;
+pub mod quantization;
 pub mod segment;
 pub mod selector;
 pub mod vector_storage;

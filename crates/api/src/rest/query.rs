@@ -3,6 +3,7 @@
 
 use collection::search::{QueryInput, ScoredPoint, SearchOptions, SearchRequest};
 use collection::{CollectionError, Result};
+use segment::segment::graph::QuantizationUse;
 use segment::vectors::{SparseVector, Vector};
 use segment::PointId;
 use serde::{Deserialize, Serialize};
@@ -21,10 +22,9 @@ pub struct WireSearchParams {
     /// Exact search.
     #[serde(default)]
     pub exact: Option<bool>,
-    /// Quantization options (used once quantization lands).
+    /// Quantization options.
     #[serde(default)]
-    #[allow(dead_code)]
-    pub quantization: Option<Value>,
+    pub quantization: Option<WireQuantizationParams>,
     /// Only indexed points.
     #[serde(default)]
     pub indexed_only: Option<bool>,
@@ -38,6 +38,20 @@ pub struct WireSearchParams {
     pub idf: Option<Value>,
 }
 
+/// `params.quantization` of a search.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct WireQuantizationParams {
+    /// Traverse with the original vectors.
+    #[serde(default)]
+    pub ignore: Option<bool>,
+    /// Rescore with the original vectors.
+    #[serde(default)]
+    pub rescore: Option<bool>,
+    /// Preselection factor.
+    #[serde(default)]
+    pub oversampling: Option<f64>,
+}
+
 fn search_options(params: Option<WireSearchParams>) -> Result<SearchOptions> {
     let p = params.unwrap_or_default();
     if p.hnsw_ef == Some(0) {
@@ -45,7 +59,19 @@ fn search_options(params: Option<WireSearchParams>) -> Result<SearchOptions> {
             "params.hnsw_ef: value 0 invalid, must be 1 or larger".into(),
         ));
     }
+    let q = p.quantization.unwrap_or_default();
+    if let Some(o) = q.oversampling.filter(|o| o.is_nan() || *o < 1.0) {
+        return Err(CollectionError::Validation(format!(
+            "params.quantization.oversampling: value {o} invalid, must be 1.0 or larger"
+        )));
+    }
+    let defaults = QuantizationUse::default();
     Ok(SearchOptions {
+        quantization: QuantizationUse {
+            ignore: q.ignore.unwrap_or(defaults.ignore),
+            rescore: q.rescore.unwrap_or(defaults.rescore),
+            oversampling: q.oversampling.unwrap_or(defaults.oversampling),
+        },
         hnsw_ef: p.hnsw_ef,
         exact: p.exact.unwrap_or(false),
         indexed_only: p.indexed_only.unwrap_or(false),

@@ -17,7 +17,10 @@ use serde_json::Value;
 pub use diff::{
     CollectionParamsDiff, HnswConfigDiff, OptimizersConfigDiff, VectorParamsDiff, WalConfigDiff,
 };
-pub use quantization::{QuantizationConfig, QuantizationConfigDiff};
+pub use quantization::{
+    BinaryEncoding, BinaryQueryEncoding, CompressionRatio, QuantizationConfig,
+    QuantizationConfigDiff, TurboBits,
+};
 pub use validate::{validate_strict_mode, Validate, ValidationErrors};
 
 /// Distance function of a dense vector.

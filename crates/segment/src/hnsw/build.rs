@@ -191,7 +191,7 @@ impl<'a> HnswBuilder<'a> {
             m0,
             offsets: self.offsets,
             levels: self.levels,
-            layer0,
+            layer0: super::Links::Owned(layer0),
             counts0,
             upper,
             entry: self.entry.into_inner().map(|(e, _)| e),

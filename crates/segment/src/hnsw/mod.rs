@@ -7,6 +7,7 @@
 //! lock per node, or sequentially for reproducible graphs in tests.
 
 mod build;
+mod persist;
 mod search;
 mod visited;
 
@@ -135,12 +136,31 @@ pub struct HnswIndex {
     /// Top level of each node.
     levels: Vec<u8>,
     /// `m0` slots per node.
-    layer0: Vec<u32>,
+    layer0: Links,
     /// Used level-0 slots per node.
     counts0: Vec<u16>,
     /// Links of levels `1..=levels[node]` for nodes above level 0.
     upper: Vec<Vec<Vec<u32>>>,
     entry: Option<u32>,
+}
+
+/// The flat level-0 array: built in memory, or mapped from a graph file.
+#[derive(Debug, Clone)]
+enum Links {
+    Owned(Vec<u32>),
+    Mapped(std::sync::Arc<persist::MappedLinks>),
+}
+
+impl std::ops::Deref for Links {
+    type Target = [u32];
+
+    #[inline]
+    fn deref(&self) -> &[u32] {
+        match self {
+            Links::Owned(v) => v,
+            Links::Mapped(m) => m.as_slice(),
+        }
+    }
 }
 
 /// Marks an unused slot in the flat level-0 array.

@@ -13,12 +13,15 @@ use super::Segment;
 use crate::distance::Distance;
 use crate::filter::Filter;
 use crate::hnsw::{DenseVectors, HnswBuilder, HnswIndex, HnswParams};
+use crate::quantization::{Method, QuantizedVectors};
 use crate::vector_storage::{DenseData, DenseQuery, VectorStorage};
 
 /// A built graph and what it covers.
 #[derive(Debug)]
 pub struct VectorGraph {
     index: HnswIndex,
+    /// Quantized vectors for traversal, with the method that made them.
+    quantized: Option<(Method, QuantizedVectors)>,
     /// Offsets in the graph.
     covered: RoaringBitmap,
     /// Offsets whose vectors changed (or appeared) since the snapshot the
@@ -49,6 +52,32 @@ impl GraphSnapshot {
         };
         HnswBuilder::new(params, vectors, self.offsets.clone()).build()
     }
+
+    /// Quantizes the copied vectors.
+    pub fn quantize(&self, method: Method, distance: Distance) -> QuantizedVectors {
+        QuantizedVectors::build(method, distance, self.dim, &self.data, &self.offsets)
+    }
+}
+
+/// How a search uses quantized vectors (`params.quantization`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct QuantizationUse {
+    /// Traverse with the original vectors.
+    pub ignore: bool,
+    /// Rescore the preselected points with the original vectors.
+    pub rescore: bool,
+    /// Preselect `limit * oversampling` points.
+    pub oversampling: f64,
+}
+
+impl Default for QuantizationUse {
+    fn default() -> Self {
+        QuantizationUse {
+            ignore: false,
+            rescore: true,
+            oversampling: 1.0,
+        }
+    }
 }
 
 /// How a search may run.
@@ -62,6 +91,8 @@ pub struct SearchParams {
     pub full_scan_threshold: usize,
     /// Only search the graph, skipping points it does not cover yet.
     pub indexed_only: bool,
+    /// Use of quantized vectors.
+    pub quantization: QuantizationUse,
 }
 
 impl Segment {
@@ -123,8 +154,35 @@ impl Segment {
         })
     }
 
+    /// The quantization method of the graph of `name`, if any.
+    pub fn graph_quantization(&self, name: &str) -> Option<Method> {
+        self.graphs.get(name)?.quantized.as_ref().map(|(m, _)| *m)
+    }
+
+    /// Whether `name` has a graph.
+    pub fn has_graph(&self, name: &str) -> bool {
+        self.graphs.contains_key(name)
+    }
+
+    /// Replaces the quantized vectors of the graph of `name`.
+    pub fn install_quantization(
+        &mut self,
+        name: &str,
+        quantized: Option<(Method, QuantizedVectors)>,
+    ) {
+        if let Some(graph) = self.graphs.get_mut(name) {
+            graph.quantized = quantized;
+        }
+    }
+
     /// Installs a graph built from a snapshot.
-    pub fn install_graph(&mut self, name: &str, index: HnswIndex, snapshot_version: u64) {
+    pub fn install_graph(
+        &mut self,
+        name: &str,
+        index: HnswIndex,
+        quantized: Option<(Method, QuantizedVectors)>,
+        snapshot_version: u64,
+    ) {
         let covered: RoaringBitmap = index.offsets().iter().copied().collect();
         let stale: RoaringBitmap = (0..self.vector_versions.len() as u32)
             .filter(|&o| self.vector_versions[o as usize] > snapshot_version)
@@ -133,6 +191,7 @@ impl Segment {
             name.to_string(),
             VectorGraph {
                 index,
+                quantized,
                 covered,
                 stale,
             },
@@ -206,13 +265,44 @@ impl Segment {
                 }
         };
         let mut best = TopK::new(top);
-        for hit in graph
-            .index
-            .search_with_prefetch(top, params.ef.max(top), sim, accept, |o| {
-                vectors.prefetch(o)
-            })
+        match graph
+            .quantized
+            .as_ref()
+            .filter(|_| !params.quantization.ignore)
         {
-            best.push(hit);
+            Some((_, quantized)) => {
+                // preselect with the codes, then (by default) rescore
+                let q = quantized.query(query);
+                let wanted =
+                    ((top as f64) * params.quantization.oversampling.max(1.0)).ceil() as usize;
+                let found = graph.index.search_with_prefetch(
+                    wanted,
+                    params.ef.max(wanted),
+                    |o| quantized.similarity(&q, o),
+                    accept,
+                    |o| quantized.prefetch(o),
+                );
+                for hit in found {
+                    best.push(match params.quantization.rescore {
+                        true => ScoredOffset {
+                            similarity: sim(hit.offset),
+                            offset: hit.offset,
+                        },
+                        false => hit,
+                    });
+                }
+            }
+            None => {
+                for hit in
+                    graph
+                        .index
+                        .search_with_prefetch(top, params.ef.max(top), sim, accept, |o| {
+                            vectors.prefetch(o)
+                        })
+                {
+                    best.push(hit);
+                }
+            }
         }
         if !params.indexed_only {
             for o in graph.stale.iter() {
