@@ -21,7 +21,9 @@ def wait_indexed(client, name, expected, timeout=60):
     deadline = time.time() + timeout
     while time.time() < deadline:
         info = client.get_collection(name)
-        if info.indexed_vectors_count >= expected and info.status == models.CollectionStatus.GREEN:
+        # the appendable segment's last points stay unindexed until it
+        # passes indexing_threshold again (they are scanned exactly)
+        if info.indexed_vectors_count >= 0.8 * expected and info.status == models.CollectionStatus.GREEN:
             return info
         time.sleep(0.1)
     raise AssertionError(f"index not built: {client.get_collection(name)}")

@@ -10,13 +10,14 @@ use segment::json_path::JsonPath;
 use segment::payload_index::schema::PayloadFieldSchema;
 use segment::payload_index::Cardinality;
 use segment::segment::query::{FacetValue, IndexRequired, OrderValue};
-use segment::segment::{write_atomically, Record, Segment};
+use segment::segment::{write_atomically, Record};
 use segment::selector::{PayloadSelector, VectorSelector};
 use segment::vector_storage::VectorKind;
 use segment::PointId;
 
 use crate::config::CollectionConfig;
 use crate::error::{CollectionError, Result};
+use crate::holder::SegmentHolder;
 use crate::operations::{Operation, OrderBy, PointSelection, UpdateMode, UpdateRequest};
 use crate::shard::Shard;
 use crate::vector_check::{check_names, check_vectors, storage_schema};
@@ -139,12 +140,12 @@ impl Collection {
 
     /// Point and segment counters.
     pub fn stats(&self) -> CollectionStats {
-        let segment = self.shard.read();
+        let holder = self.shard.read();
         let names = storage_schema(&self.config.read());
         CollectionStats {
-            points_count: segment.points_count(),
-            indexed_vectors_count: names.keys().map(|n| segment.indexed_count(n)).sum(),
-            segments_count: 1,
+            points_count: holder.points_count(),
+            indexed_vectors_count: names.keys().map(|n| holder.indexed_count(n)).sum(),
+            segments_count: holder.segments_count(),
             optimizing: self.is_optimizing(),
         }
     }
@@ -153,7 +154,7 @@ impl Collection {
     pub fn update(&self, request: UpdateRequest) -> Result<u64> {
         let config = self.config();
         let request = prepare(&config, request)?;
-        self.shard.update(|segment| resolve(segment, request))
+        self.shard.update(|holder| resolve(holder, request))
     }
 
     /// Reads points by id, in the order asked, skipping missing ones.
@@ -164,13 +165,12 @@ impl Collection {
         vectors: &VectorSelector,
     ) -> Result<Vec<Record>> {
         self.check_selector(vectors)?;
-        let segment = self.shard.read();
+        let holder = self.shard.read();
         let mut seen = std::collections::HashSet::new();
         Ok(ids
             .iter()
             .filter(|id| seen.insert(**id))
-            .filter_map(|id| segment.offset(*id))
-            .map(|o| segment.record(o, payload, vectors))
+            .filter_map(|id| holder.record(*id, payload, vectors))
             .collect())
     }
 
@@ -185,14 +185,14 @@ impl Collection {
         vectors: &VectorSelector,
     ) -> Result<(Vec<Record>, Option<PointId>)> {
         self.check_selector(vectors)?;
-        let segment = self.shard.read();
-        let mut matching = segment.filtered_from(filter, offset);
+        let holder = self.shard.read();
+        let mut matching = holder.filtered_from(filter, offset);
         let page: Vec<Record> = matching
             .by_ref()
             .take(limit)
-            .map(|(_, o)| segment.record(o, payload, vectors))
+            .map(|(_, s, o)| s.record(o, payload, vectors))
             .collect();
-        let next = matching.next().map(|(id, _)| id);
+        let next = matching.next().map(|(id, _, _)| id);
         Ok((page, next))
     }
 
@@ -216,9 +216,9 @@ impl Collection {
     /// The first stored value at `field`, for inferring an index type.
     pub fn sample_value(&self, field: &str) -> Result<Option<serde_json::Value>> {
         let path = JsonPath::parse(field).map_err(CollectionError::BadInput)?;
-        let segment = self.shard.read();
-        let sample = segment.iter_from(None).find_map(|(_, o)| {
-            segment.payload_of(o).and_then(|p| {
+        let holder = self.shard.read();
+        let sample = holder.filtered_from(None, None).find_map(|(_, s, o)| {
+            s.payload_of(o).and_then(|p| {
                 path.leaf_values(p)
                     .into_iter()
                     .find(|v| !v.is_null())
@@ -236,16 +236,7 @@ impl Collection {
 
     /// Index definitions with the number of points each holds.
     pub fn payload_schema(&self) -> BTreeMap<String, (PayloadFieldSchema, u64)> {
-        let segment = self.shard.read();
-        let index = segment.payload_index();
-        index
-            .schema()
-            .into_iter()
-            .map(|(field, schema)| {
-                let points = index.get(&field).map_or(0, |i| i.points());
-                (field, (schema, points))
-            })
-            .collect()
+        self.shard.read().payload_schema()
     }
 
     /// Value counts of an indexed field among points matching `filter`.
@@ -272,8 +263,8 @@ impl Collection {
         vectors: &VectorSelector,
     ) -> Result<Vec<(Record, OrderValue)>> {
         self.check_selector(vectors)?;
-        let segment = self.shard.read();
-        let rows = segment
+        let holder = self.shard.read();
+        let rows = holder
             .order_by(
                 &order.key,
                 order.descending,
@@ -284,7 +275,7 @@ impl Collection {
             .map_err(index_required)?;
         Ok(rows
             .into_iter()
-            .map(|(value, o)| (segment.record(o, payload, vectors), value))
+            .map(|(value, s, o)| (s.record(o, payload, vectors), value))
             .collect())
     }
 
@@ -349,32 +340,32 @@ fn prepare(config: &CollectionConfig, mut request: UpdateRequest) -> Result<Upda
     Ok(request)
 }
 
-fn select(segment: &Segment, selection: &PointSelection) -> Vec<PointId> {
+fn select(holder: &SegmentHolder, selection: &PointSelection) -> Vec<PointId> {
     match selection {
         PointSelection::Ids(ids) => ids.clone(),
-        PointSelection::Filter(f) => segment
+        PointSelection::Filter(f) => holder
             .filtered_from(Some(f), None)
-            .map(|(id, _)| id)
+            .map(|(id, _, _)| id)
             .collect(),
     }
 }
 
 /// Like [`select`], but every explicit id must exist.
-fn select_existing(segment: &Segment, selection: &PointSelection) -> Result<Vec<PointId>> {
+fn select_existing(holder: &SegmentHolder, selection: &PointSelection) -> Result<Vec<PointId>> {
     if let PointSelection::Ids(ids) = selection {
-        if let Some(missing) = ids.iter().find(|id| segment.offset(**id).is_none()) {
+        if let Some(missing) = ids.iter().find(|id| holder.locate(**id).is_none()) {
             return Err(CollectionError::NotFound(format!(
                 "No point with id {missing} found"
             )));
         }
     }
-    Ok(select(segment, selection))
+    Ok(select(holder, selection))
 }
 
 /// Turns a request into a logged operation with explicit ids.
-fn resolve(segment: &Segment, request: UpdateRequest) -> Result<Operation> {
-    let passes = |filter: &Option<Filter>, id: PointId| match (filter, segment.offset(id)) {
-        (Some(f), Some(o)) => segment.matches(o, f),
+fn resolve(holder: &SegmentHolder, request: UpdateRequest) -> Result<Operation> {
+    let passes = |filter: &Option<Filter>, id: PointId| match (filter, holder.locate(id)) {
+        (Some(f), Some((s, o))) => s.matches(o, f),
         _ => true,
     };
     Ok(match request {
@@ -386,7 +377,7 @@ fn resolve(segment: &Segment, request: UpdateRequest) -> Result<Operation> {
             points
                 .into_iter()
                 .filter(|p| {
-                    let exists = segment.offset(p.id).is_some();
+                    let exists = holder.locate(p.id).is_some();
                     let by_mode = match mode {
                         UpdateMode::Upsert => true,
                         UpdateMode::InsertOnly => !exists,
@@ -396,13 +387,12 @@ fn resolve(segment: &Segment, request: UpdateRequest) -> Result<Operation> {
                 })
                 .collect(),
         ),
-        UpdateRequest::Delete(sel) => Operation::Delete(select(segment, &sel)),
+        UpdateRequest::Delete(sel) => Operation::Delete(select(holder, &sel)),
         UpdateRequest::UpdateVectors {
             points,
             update_filter,
         } => {
-            if let Some((missing, _)) = points.iter().find(|(id, _)| segment.offset(*id).is_none())
-            {
+            if let Some((missing, _)) = points.iter().find(|(id, _)| holder.locate(*id).is_none()) {
                 return Err(CollectionError::NotFound(format!(
                     "No point with id {missing} found"
                 )));
@@ -415,27 +405,25 @@ fn resolve(segment: &Segment, request: UpdateRequest) -> Result<Operation> {
             )
         }
         UpdateRequest::DeleteVectors { selection, names } => {
-            Operation::DeleteVectors(select_existing(segment, &selection)?, names)
+            Operation::DeleteVectors(select_existing(holder, &selection)?, names)
         }
         UpdateRequest::SetPayload {
             selection,
             payload,
             key,
         } => Operation::SetPayload(
-            select_existing(segment, &selection)?,
+            select_existing(holder, &selection)?,
             payload,
             key.map(|k| k.to_string()),
         ),
         UpdateRequest::OverwritePayload { selection, payload } => {
-            Operation::OverwritePayload(select_existing(segment, &selection)?, payload)
+            Operation::OverwritePayload(select_existing(holder, &selection)?, payload)
         }
         UpdateRequest::DeletePayload { selection, keys } => Operation::DeletePayload(
-            select_existing(segment, &selection)?,
+            select_existing(holder, &selection)?,
             keys.iter().map(|k| k.to_string()).collect(),
         ),
-        UpdateRequest::ClearPayload(sel) => {
-            Operation::ClearPayload(select_existing(segment, &sel)?)
-        }
+        UpdateRequest::ClearPayload(sel) => Operation::ClearPayload(select_existing(holder, &sel)?),
     })
 }
 

@@ -9,6 +9,7 @@
 pub mod collection;
 pub mod config;
 pub mod error;
+pub mod holder;
 pub mod operations;
 pub mod optimizer;
 pub mod search;

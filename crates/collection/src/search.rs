@@ -1,9 +1,11 @@
 //! Nearest-neighbour search requests and their execution on a collection.
 
+use rayon::prelude::*;
 use segment::distance::Distance as SegmentDistance;
 use segment::filter::Filter;
 use segment::segment::graph::{QuantizationUse, SearchParams};
 use segment::segment::search::QueryVector;
+use segment::segment::Segment;
 use segment::selector::{PayloadSelector, VectorSelector};
 use segment::vectors::{normalize, NamedVectors, Vector};
 use segment::{Payload, PointId};
@@ -89,11 +91,11 @@ impl Collection {
     pub fn search(&self, request: &SearchRequest) -> Result<Vec<ScoredPoint>> {
         let config = self.config();
         let name = request.using.as_str();
-        let segment = self.shard.read();
+        let holder = self.shard.read();
         let (query, exclude) = match &request.query {
             QueryInput::Vector(v) => (v.clone(), None),
             QueryInput::Point(id) => {
-                let offset = segment.offset(*id).ok_or_else(|| {
+                let (segment, offset) = holder.locate(*id).ok_or_else(|| {
                     CollectionError::NotFound(format!("No point with id {id} found"))
                 })?;
                 let record = segment.record(
@@ -160,13 +162,13 @@ impl Collection {
                 return Err(kind_mismatch(name));
             };
             s.validate().map_err(CollectionError::BadInput)?;
-            let idf = (sparse.modifier == Some(Modifier::Idf)).then(|| segment.sparse_idf(name));
+            let idf = (sparse.modifier == Some(Modifier::Idf)).then(|| holder.sparse_idf(name));
             (SegmentDistance::Dot, QueryVector::Sparse(s.sorted()), idf)
         } else {
             return Err(unknown_name(name));
         };
         let wanted = request.offset + request.limit + usize::from(exclude.is_some());
-        let hits = match &query {
+        let search_one = |segment: &Segment| match &query {
             QueryVector::Dense(q) => {
                 let hnsw = crate::optimizer::hnsw_config(&config, name);
                 let params = SearchParams {
@@ -190,13 +192,26 @@ impl Collection {
                 wanted,
             ),
         };
+        // every segment's best, merged: higher similarity first, ties in
+        // segment order (oldest first), then by offset
+        let segments: Vec<&Segment> = holder.segments().collect();
+        let mut hits: Vec<(f32, usize, u32)> = segments
+            .par_iter()
+            .enumerate()
+            .flat_map_iter(|(i, s)| {
+                search_one(s)
+                    .into_iter()
+                    .map(move |h| (h.similarity, i, h.offset))
+            })
+            .collect();
+        hits.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
         Ok(hits
             .into_iter()
-            .filter_map(|hit| {
-                let id = segment.id_of(hit.offset)?;
-                (Some(id) != exclude).then_some((id, hit))
+            .filter_map(|(similarity, i, offset)| {
+                let segment = segments[i];
+                let id = segment.id_of(offset)?;
+                (Some(id) != exclude).then_some((segment, offset, distance.to_score(similarity)))
             })
-            .map(|(id, hit)| (id, hit.offset, distance.to_score(hit.similarity)))
             .filter(|(_, _, score)| {
                 request
                     .score_threshold
@@ -204,10 +219,10 @@ impl Collection {
             })
             .skip(request.offset)
             .take(request.limit)
-            .map(|(id, offset, score)| {
+            .map(|(segment, offset, score)| {
                 let record = segment.record(offset, &request.with_payload, &request.with_vector);
                 ScoredPoint {
-                    id,
+                    id: record.id,
                     version: record.version,
                     score,
                     payload: record.payload,

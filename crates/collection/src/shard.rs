@@ -1,63 +1,124 @@
-//! A shard: one segment kept durable by a write-ahead log.
+//! A shard: its segments kept durable by a write-ahead log.
+//!
+//! On disk: `segments/seg-<key>.bin` per segment, graph files
+//! `segments/seg-<key>-<name hash>.hnsw` written once when built, and the
+//! manifest `segments.json` naming the segments, which one is appendable,
+//! their graph files and the operation number everything is saved through.
+//! A flush saves changed segments, then replaces the manifest atomically,
+//! then trims the log: a crash at any point leaves a manifest whose files
+//! exist and a log that covers everything after its version.
 
-use segment::quantization::{Method, QuantizedVectors};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use parking_lot::{Mutex, RwLock, RwLockReadGuard};
-use segment::json_path::JsonPath;
-use segment::segment::Segment;
+use parking_lot::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use segment::hnsw::HnswIndex;
+use segment::segment::{write_atomically, Segment};
 use segment::vector_storage::VectorKind;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{CollectionError, Result};
+use crate::holder::{Held, SegmentHolder};
 use crate::operations::Operation;
 use crate::wal::Wal;
 
-const SEGMENT_FILE: &str = "segment.bin";
+const MANIFEST: &str = "segments.json";
+const SEGMENTS_DIR: &str = "segments";
 
-/// A segment, its write-ahead log, and the lock order between them.
+#[derive(Debug, Serialize, Deserialize)]
+struct Manifest {
+    version: u64,
+    appendable: u64,
+    sealed: Vec<SealedEntry>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct SealedEntry {
+    key: u64,
+    graphs: BTreeMap<String, String>,
+}
+
+/// Segments, their write-ahead log, and the lock order between them.
 ///
-/// Updates hold the segment's write lock while they log and apply, so the
-/// log never holds an operation the segment has not seen once the lock is
+/// Updates hold the holder's write lock while they log and apply, so the
+/// log never holds an operation the segments have not seen once the lock is
 /// released; a flush holds the read lock, which keeps writers out while the
-/// segment is written and the log cut.
+/// segments are written and the log cut.
 pub struct Shard {
     dir: PathBuf,
-    segment: RwLock<Segment>,
+    holder: RwLock<SegmentHolder>,
     wal: Mutex<Wal>,
     dirty: AtomicBool,
 }
 
+fn segment_file(key: u64) -> String {
+    format!("seg-{key}.bin")
+}
+
+/// The file name of the graph of vector `name` in segment `key`.
+pub fn graph_file(key: u64, name: &str) -> String {
+    format!("seg-{key}-{:08x}.hnsw", crc32fast::hash(name.as_bytes()))
+}
+
+/// The segment key a file in the segments directory belongs to.
+fn key_of(file: &str) -> Option<u64> {
+    let rest = file.strip_prefix("seg-")?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
 impl Shard {
     /// Opens the shard in `dir`, replaying logged operations newer than the
-    /// persisted segment. `schema` names the vector storages the
-    /// configuration expects.
+    /// saved segments. `schema` names the vector storages the configuration
+    /// expects.
     pub fn open(
         dir: &Path,
         schema: &BTreeMap<String, VectorKind>,
         wal_capacity_mb: u64,
     ) -> Result<Shard> {
-        std::fs::create_dir_all(dir)?;
-        let seg_path = dir.join(SEGMENT_FILE);
-        let mut segment = if seg_path.exists() {
-            Segment::load(&seg_path)?
+        let seg_dir = dir.join(SEGMENTS_DIR);
+        std::fs::create_dir_all(&seg_dir)?;
+        let manifest_path = dir.join(MANIFEST);
+        let mut holder = if manifest_path.exists() {
+            let manifest: Manifest = serde_json::from_slice(&std::fs::read(&manifest_path)?)
+                .map_err(|e| CollectionError::Service(format!("bad segment manifest: {e}")))?;
+            let load = |key: u64| -> Result<Held> {
+                let segment = Segment::load(&seg_dir.join(segment_file(key)))?;
+                Ok(Held::loaded(key, segment))
+            };
+            let mut sealed = Vec::new();
+            for entry in &manifest.sealed {
+                let mut held = load(entry.key)?;
+                for (name, file) in &entry.graphs {
+                    match HnswIndex::load(&seg_dir.join(file)) {
+                        Ok(index) => {
+                            held.segment.install_graph(name, index, None, u64::MAX);
+                            held.graph_files.insert(name.clone(), file.clone());
+                        }
+                        // derived state: the optimizer builds it again
+                        Err(e) => tracing::warn!(file, error = %e, "graph not loaded"),
+                    }
+                }
+                sealed.push(held);
+            }
+            SegmentHolder::from_parts(manifest.version, sealed, load(manifest.appendable)?)
         } else {
-            Segment::new(schema)
+            SegmentHolder::new(schema)
         };
         for (name, kind) in schema {
-            segment.add_vector_storage(name, *kind);
+            holder.apply_schema(name, *kind);
         }
-        let (wal, records) = Wal::open(&dir.join("wal"), wal_capacity_mb, segment.version() + 1)?;
+        let (wal, records) = Wal::open(&dir.join("wal"), wal_capacity_mb, holder.version() + 1)?;
         let mut replayed = 0;
         for (op_num, body) in records {
-            if op_num <= segment.version() {
+            if op_num <= holder.version() {
                 continue;
             }
             let op: Operation = serde_json::from_slice(&body).map_err(|e| {
                 CollectionError::Service(format!("undecodable WAL record {op_num}: {e}"))
             })?;
-            apply(&mut segment, op_num, &op)?;
+            holder.apply(op_num, &op)?;
             replayed += 1;
         }
         if replayed > 0 {
@@ -65,124 +126,96 @@ impl Shard {
         }
         Ok(Shard {
             dir: dir.to_path_buf(),
-            segment: RwLock::new(segment),
+            holder: RwLock::new(holder),
             wal: Mutex::new(wal),
-            dirty: AtomicBool::new(replayed > 0),
+            dirty: AtomicBool::new(true),
         })
     }
 
-    /// Read access to the segment.
-    pub fn read(&self) -> RwLockReadGuard<'_, Segment> {
-        self.segment.read()
+    /// Read access to the segments.
+    pub fn read(&self) -> RwLockReadGuard<'_, SegmentHolder> {
+        self.holder.read()
+    }
+
+    /// Write access for the optimizers (segment swaps, installed graphs);
+    /// the change is persisted at the next flush.
+    pub fn write(&self) -> RwLockWriteGuard<'_, SegmentHolder> {
+        self.dirty.store(true, Ordering::Release);
+        self.holder.write()
+    }
+
+    /// Where the files of the segments live.
+    pub fn segments_dir(&self) -> PathBuf {
+        self.dir.join(SEGMENTS_DIR)
     }
 
     /// Resolves an operation against the current state, logs it and applies
     /// it, all under the write lock; returns the operation number.
-    pub fn update(&self, resolve: impl FnOnce(&Segment) -> Result<Operation>) -> Result<u64> {
-        let mut segment = self.segment.write();
-        let op = resolve(&segment)?;
+    pub fn update(&self, resolve: impl FnOnce(&SegmentHolder) -> Result<Operation>) -> Result<u64> {
+        let mut holder = self.holder.write();
+        let op = resolve(&holder)?;
         let body = serde_json::to_vec(&op).map_err(|e| CollectionError::Service(e.to_string()))?;
         let op_num = self.wal.lock().append(&body)?;
         self.dirty.store(true, Ordering::Release);
-        apply(&mut segment, op_num, &op)?;
+        holder.apply(op_num, &op)?;
         Ok(op_num)
     }
 
-    /// Installs a graph built from a snapshot of the segment (no log record:
-    /// graphs are derived state, rebuilt after a restart).
-    pub fn install_graph(
-        &self,
-        name: &str,
-        index: segment::hnsw::HnswIndex,
-        quantized: Option<(Method, QuantizedVectors)>,
-        snapshot_version: u64,
-    ) {
-        self.segment
-            .write()
-            .install_graph(name, index, quantized, snapshot_version);
-    }
-
-    /// Replaces the quantized vectors of an installed graph.
-    pub fn install_quantization(&self, name: &str, quantized: Option<(Method, QuantizedVectors)>) {
-        self.segment.write().install_quantization(name, quantized);
-    }
-
-    /// Persists the segment if it changed and drops the log records it now
-    /// holds.
+    /// Saves changed segments and the manifest, then drops the log records
+    /// they now hold and the files of segments that are gone.
     pub fn flush(&self) -> Result<()> {
         if !self.dirty.swap(false, Ordering::AcqRel) {
             return Ok(());
         }
-        let segment = self.segment.read();
-        let result = segment
-            .save(&self.dir.join(SEGMENT_FILE))
-            .map_err(CollectionError::from)
-            .and_then(|_| {
-                let mut wal = self.wal.lock();
-                wal.sync()?;
-                wal.truncate_through(segment.version())
-            });
+        let holder = self.holder.read();
+        let result = self.save(&holder);
         if result.is_err() {
             self.dirty.store(true, Ordering::Release);
         }
         result
     }
-}
 
-fn paths(keys: &[String]) -> Result<Vec<JsonPath>> {
-    keys.iter()
-        .map(|k| JsonPath::parse(k).map_err(CollectionError::BadInput))
-        .collect()
-}
-
-/// Applies one logged operation; replaying it again gives the same state.
-pub fn apply(segment: &mut Segment, op_num: u64, op: &Operation) -> Result<()> {
-    segment.bump_version(op_num);
-    match op {
-        Operation::Upsert(points) => {
-            for p in points {
-                segment.upsert(op_num, p.id, p.vectors.clone(), p.payload.clone());
+    fn save(&self, holder: &SegmentHolder) -> Result<()> {
+        let seg_dir = self.segments_dir();
+        for held in holder.held() {
+            if held.take_dirty() {
+                if let Err(e) = held.segment.save(&seg_dir.join(segment_file(held.key))) {
+                    held.set_dirty();
+                    return Err(e.into());
+                }
             }
         }
-        Operation::Delete(ids) => ids.iter().for_each(|id| {
-            segment.delete(op_num, *id);
-        }),
-        Operation::UpdateVectors(points) => points.iter().for_each(|(id, v)| {
-            segment.update_vectors(op_num, *id, v.clone());
-        }),
-        Operation::DeleteVectors(ids, names) => ids.iter().for_each(|id| {
-            segment.delete_vectors(op_num, *id, names);
-        }),
-        Operation::SetPayload(ids, payload, key) => {
-            let key = key
-                .as_deref()
-                .map(JsonPath::parse)
-                .transpose()
-                .map_err(CollectionError::BadInput)?;
-            ids.iter().for_each(|id| {
-                segment.set_payload(op_num, *id, payload, key.as_ref());
-            });
+        let keys: Vec<u64> = holder.held().map(|h| h.key).collect();
+        let manifest = Manifest {
+            version: holder.version(),
+            appendable: *keys.last().expect("an appendable segment"),
+            sealed: holder
+                .held()
+                .take(keys.len() - 1)
+                .map(|h| SealedEntry {
+                    key: h.key,
+                    graphs: h.graph_files.clone(),
+                })
+                .collect(),
+        };
+        let data = serde_json::to_vec_pretty(&manifest)
+            .map_err(|e| CollectionError::Service(e.to_string()))?;
+        write_atomically(&self.dir.join(MANIFEST), &data)?;
+        {
+            let mut wal = self.wal.lock();
+            wal.sync()?;
+            wal.truncate_through(holder.version())?;
         }
-        Operation::OverwritePayload(ids, payload) => ids.iter().for_each(|id| {
-            segment.overwrite_payload(op_num, *id, payload.clone());
-        }),
-        Operation::DeletePayload(ids, keys) => {
-            let keys = paths(keys)?;
-            ids.iter().for_each(|id| {
-                segment.delete_payload(op_num, *id, &keys);
-            });
+        // files of segments merged away or never listed
+        let live: HashSet<u64> = keys.into_iter().collect();
+        if let Ok(entries) = std::fs::read_dir(&seg_dir) {
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().to_string();
+                if key_of(&name).is_some_and(|k| !live.contains(&k)) {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
         }
-        Operation::ClearPayload(ids) => ids.iter().for_each(|id| {
-            segment.clear_payload(op_num, *id);
-        }),
-        Operation::CreateVectorName(name, kind) => segment.add_vector_storage(name, *kind),
-        Operation::DeleteVectorName(name) => segment.remove_vector_storage(name),
-        Operation::CreateIndex(field, schema) => {
-            segment.create_index(op_num, field, schema.clone())?
-        }
-        Operation::DeleteIndex(field) => {
-            segment.delete_index(op_num, field);
-        }
+        Ok(())
     }
-    Ok(())
 }

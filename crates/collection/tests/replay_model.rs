@@ -140,3 +140,180 @@ proptest! {
         check(&reopened, &model);
     }
 }
+
+#[derive(Debug, Clone)]
+enum SegStep {
+    Upsert(u64, f32),
+    UpdateVector(u64, f32),
+    Delete(u64),
+    SetPayload(u64, i64),
+    Optimize,
+    Flush,
+    Reopen,
+}
+
+fn seg_step() -> impl Strategy<Value = SegStep> {
+    prop_oneof![
+        5 => (0..30u64, -1.0f32..1.0).prop_map(|(i, v)| SegStep::Upsert(i, v)),
+        2 => (0..30u64, -1.0f32..1.0).prop_map(|(i, v)| SegStep::UpdateVector(i, v)),
+        2 => (0..30u64).prop_map(SegStep::Delete),
+        2 => (0..30u64, 0..5i64).prop_map(|(i, p)| SegStep::SetPayload(i, p)),
+        3 => Just(SegStep::Optimize),
+        1 => Just(SegStep::Flush),
+        1 => Just(SegStep::Reopen),
+    ]
+}
+
+const DIM: usize = 64;
+
+/// Sealing after 4 vectors (1 KB of 64-d vectors), merging past 2 sealed
+/// segments, vacuuming from the first deleted point.
+fn segmented_config() -> CollectionConfig {
+    let mut c = config();
+    c.params = serde_json::from_value(
+        json!({"vectors": {"size": DIM, "distance": "Dot"}, "shard_number": 1,
+        "replication_factor": 1, "write_consistency_factor": 1, "on_disk_payload": true}),
+    )
+    .unwrap();
+    c.optimizer_config.indexing_threshold = Some(1);
+    c.optimizer_config.default_segment_number = 2;
+    c.optimizer_config.vacuum_min_vector_number = 1;
+    c.optimizer_config.deleted_threshold = 0.01;
+    c
+}
+
+fn vector(v: f32) -> Vec<f32> {
+    let mut out = vec![0.0; DIM];
+    out[0] = v;
+    out[1] = 1.0;
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// With segments sealed, indexed, merged and vacuumed between writes,
+    /// reads and recovery still equal the model.
+    #[test]
+    fn optimized_segments_equal_model(steps in proptest::collection::vec(seg_step(), 1..80)) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = Collection::create(dir.path(), segmented_config()).unwrap();
+        let mut model = Model::new();
+        for s in steps {
+            match s {
+                SegStep::Upsert(id, v) => {
+                    let vectors: NamedVectors = [(String::new(), Vector::Dense(vector(v)))].into();
+                    let data = PointData { id: PointId::Num(id), vectors, payload: payload(json!({"p": 0})) };
+                    c.update(UpdateRequest::Upsert { points: vec![data.clone()], update_filter: None, mode: UpdateMode::Upsert }).unwrap();
+                    model.insert(id, (vector(v), data.payload));
+                }
+                SegStep::UpdateVector(id, v) => {
+                    let vectors: NamedVectors = [(String::new(), Vector::Dense(vector(v)))].into();
+                    let result = c.update(UpdateRequest::UpdateVectors { points: vec![(PointId::Num(id), vectors)], update_filter: None });
+                    match model.get_mut(&id) {
+                        Some(entry) => {
+                            result.unwrap();
+                            entry.0 = vector(v);
+                        }
+                        None => prop_assert!(result.is_err()),
+                    }
+                }
+                SegStep::Delete(id) => {
+                    c.update(UpdateRequest::Delete(PointSelection::Ids(vec![PointId::Num(id)]))).unwrap();
+                    model.remove(&id);
+                }
+                SegStep::SetPayload(id, p) => {
+                    let result = c.update(UpdateRequest::SetPayload {
+                        selection: PointSelection::Ids(vec![PointId::Num(id)]),
+                        payload: payload(json!({"p": p})),
+                        key: None,
+                    });
+                    match model.get_mut(&id) {
+                        Some(entry) => {
+                            result.unwrap();
+                            entry.1.insert("p".into(), json!(p));
+                        }
+                        None => prop_assert!(result.is_err()),
+                    }
+                }
+                SegStep::Optimize => {
+                    c.optimize().unwrap();
+                }
+                SegStep::Flush => c.flush().unwrap(),
+                SegStep::Reopen => {
+                    drop(c);
+                    c = Collection::open(dir.path()).unwrap();
+                }
+            }
+            check(&c, &model);
+            prop_assert_eq!(c.count(None), model.len());
+            prop_assert!(c.stats().segments_count <= 4, "{:?}", c.stats());
+        }
+        c.optimize().unwrap();
+        check(&c, &model);
+        drop(c);
+        let reopened = Collection::open(dir.path()).unwrap();
+        check(&reopened, &model);
+    }
+}
+
+/// The optimizers run as configured: sealing with graphs, merging down to
+/// `default_segment_number` sealed segments, vacuuming deleted points.
+#[test]
+fn optimizers_seal_merge_and_vacuum() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Collection::create(dir.path(), segmented_config()).unwrap();
+    let upsert = |ids: std::ops::Range<u64>| {
+        let points = ids
+            .map(|id| PointData {
+                id: PointId::Num(id),
+                vectors: [(String::new(), Vector::Dense(vector(id as f32 / 100.0)))].into(),
+                payload: payload(json!({"p": id})),
+            })
+            .collect();
+        c.update(UpdateRequest::Upsert {
+            points,
+            update_filter: None,
+            mode: UpdateMode::Upsert,
+        })
+        .unwrap();
+    };
+    for batch in 0..6 {
+        upsert(batch * 5..batch * 5 + 5);
+        c.optimize().unwrap();
+    }
+    let stats = c.stats();
+    // 6 sealed batches merged down to 2, plus the (empty) appendable one
+    assert_eq!(stats.segments_count, 3, "{stats:?}");
+    assert_eq!(stats.indexed_vectors_count, 30);
+    assert_eq!(stats.points_count, 30);
+    // deleting from a sealed segment leaves a hole the vacuum removes
+    c.update(UpdateRequest::Delete(PointSelection::Ids(vec![
+        PointId::Num(3),
+    ])))
+    .unwrap();
+    assert!(c.optimize().unwrap());
+    assert_eq!(c.stats().indexed_vectors_count, 29);
+    // a vector update moves the point into the appendable segment
+    c.update(UpdateRequest::UpdateVectors {
+        points: vec![(
+            PointId::Num(7),
+            [(String::new(), Vector::Dense(vector(9.0)))].into(),
+        )],
+        update_filter: None,
+    })
+    .unwrap();
+    let stats = c.stats();
+    assert_eq!(stats.indexed_vectors_count, 28);
+    assert_eq!(stats.points_count, 29);
+    c.flush().unwrap();
+    drop(c);
+    let c = Collection::open(dir.path()).unwrap();
+    let stats = c.stats();
+    assert_eq!((stats.points_count, stats.indexed_vectors_count), (29, 28));
+    let files = std::fs::read_dir(dir.path().join("0/segments"))
+        .unwrap()
+        .count();
+    // two sealed segments with a graph each, and the appendable one
+    assert_eq!(files, 5);
+}

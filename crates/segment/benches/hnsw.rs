@@ -99,7 +99,17 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1.0);
-    let base = read_f32(&format!("{dir}/base.f32"));
+    // vectors stream from the file into the segment: one copy in memory
+    let mut base = {
+        use std::io::Read;
+        let path = format!("{dir}/base.f32");
+        std::io::BufReader::with_capacity(
+            1 << 20,
+            std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}")),
+        )
+        .bytes()
+        .map(|b| b.expect("read"))
+    };
     let f1 = read_bits(&format!("{dir}/f1.bits"), n);
     let f10 = read_bits(&format!("{dir}/f10.bits"), n);
 
@@ -120,21 +130,20 @@ fn main() {
             .as_object()
             .expect("object")
             .clone();
-        let v: NamedVectors = [(
-            String::new(),
-            Vector::Dense(base[i * dim..(i + 1) * dim].to_vec()),
-        )]
-        .into();
+        let v: Vec<f32> = (0..dim)
+            .map(|_| f32::from_le_bytes(std::array::from_fn(|_| base.next().expect("vector data"))))
+            .collect();
+        let v: NamedVectors = [(String::new(), Vector::Dense(v))].into();
         segment.upsert(1, PointId::Num(i as u64), v, payload);
     }
-    drop(base);
     for threads in [1usize, 2] {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
             .expect("pool");
         let t = Instant::now();
-        let snapshot = segment.snapshot_dense("").expect("dense vectors");
+        segment.drop_graph("");
+        let snapshot = segment.graph_source("").expect("dense vectors");
         let index = pool.install(|| {
             snapshot.build(
                 Distance::Dot,

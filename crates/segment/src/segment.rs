@@ -5,6 +5,7 @@ use std::fs;
 use std::io::{BufWriter, Write};
 use std::ops::Bound;
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::codec::{Reader, Writer};
 use crate::error::{Result, SegmentError};
@@ -17,7 +18,7 @@ use crate::vector_storage::{Element, VectorKind, VectorStorage};
 use crate::vectors::NamedVectors;
 use crate::{Payload, PointId};
 
-const MAGIC: &[u8; 8] = b"VZSEG002";
+const MAGIC: &[u8; 8] = b"VZSEG003";
 
 /// A point as a read returns it.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,7 +47,10 @@ pub struct Segment {
     /// Operation that last changed each offset's vectors.
     vector_versions: Vec<u64>,
     payloads: Vec<Payload>,
-    vectors: BTreeMap<String, VectorStorage>,
+    /// Shared with graph builds of a sealed segment, which read the vectors
+    /// without a lock while the segment keeps taking deletions and payload
+    /// changes; writes copy them only if a build still holds them.
+    vectors: Arc<BTreeMap<String, VectorStorage>>,
     payload_index: PayloadIndex,
     graphs: BTreeMap<String, graph::VectorGraph>,
 }
@@ -59,9 +63,40 @@ impl Segment {
             .map(|(n, k)| (n.clone(), VectorStorage::new(*k)))
             .collect();
         Segment {
-            vectors,
+            vectors: Arc::new(vectors),
             ..Segment::default()
         }
+    }
+
+    /// An empty segment with the same vector storages and payload index
+    /// definitions.
+    pub fn empty_like(&self) -> Segment {
+        let schema: BTreeMap<String, VectorKind> = self
+            .vectors
+            .iter()
+            .map(|(n, s)| (n.clone(), s.kind()))
+            .collect();
+        let mut segment = Segment::new(&schema);
+        for (field, index) in self.payload_index.schema() {
+            // an empty segment has no payload an index could reject
+            let _ = segment.create_index(0, &field, index);
+        }
+        segment.version = self.version;
+        segment
+    }
+
+    pub(crate) fn vectors_mut(&mut self) -> &mut BTreeMap<String, VectorStorage> {
+        Arc::make_mut(&mut self.vectors)
+    }
+
+    /// Number of deleted points whose slots the segment still holds.
+    pub fn deleted_count(&self) -> usize {
+        self.offset_ids.len() - self.id_map.len()
+    }
+
+    /// Number of slots (live and deleted points).
+    pub fn slots(&self) -> usize {
+        self.offset_ids.len()
     }
 
     /// The highest operation number applied.
@@ -86,16 +121,31 @@ impl Segment {
             .map_or(0, |s| self.id_map.values().filter(|&&o| s.has(o)).count())
     }
 
+    /// Names of the vector storages.
+    pub fn vector_names(&self) -> Vec<String> {
+        self.vectors.keys().cloned().collect()
+    }
+
+    /// The kind of the storage of vector `name`, if there is one.
+    pub fn vector_kind(&self, name: &str) -> Option<VectorKind> {
+        self.vectors.get(name).map(VectorStorage::kind)
+    }
+
     /// Adds an empty storage for a new vector name.
     pub fn add_vector_storage(&mut self, name: &str, kind: VectorKind) {
-        self.vectors
+        if self.vectors.contains_key(name) {
+            return;
+        }
+        self.vectors_mut()
             .entry(name.to_string())
             .or_insert_with(|| VectorStorage::new(kind));
     }
 
     /// Drops the storage of a vector name and all its vectors.
     pub fn remove_vector_storage(&mut self, name: &str) {
-        self.vectors.remove(name);
+        if self.vectors.contains_key(name) {
+            self.vectors_mut().remove(name);
+        }
         self.graphs.remove(name);
     }
 
@@ -170,7 +220,7 @@ impl Segment {
         self.payloads[at] = payload;
         self.payload_index.update(offset, &self.payloads[at]);
         let mut vectors = vectors;
-        for (name, storage) in &mut self.vectors {
+        for (name, storage) in self.vectors_mut() {
             storage.set(offset, vectors.remove(name));
         }
     }
@@ -182,12 +232,11 @@ impl Segment {
             return false;
         };
         let at = offset as usize;
+        // the vectors stay in their slot (a sealed segment's vectors never
+        // change) until a vacuum rewrites the segment
         self.offset_ids[at] = None;
         self.payloads[at] = Payload::new();
         self.payload_index.remove(offset);
-        for storage in self.vectors.values_mut() {
-            storage.set(offset, None);
-        }
         true
     }
 
@@ -206,7 +255,7 @@ impl Segment {
         self.vector_versions[at] = op;
         self.mark_vectors_changed(at as u32);
         for (name, v) in vectors {
-            if let Some(storage) = self.vectors.get_mut(&name) {
+            if let Some(storage) = self.vectors_mut().get_mut(&name) {
                 storage.set(at as u32, Some(v));
             }
         }
@@ -221,7 +270,7 @@ impl Segment {
         self.vector_versions[at] = op;
         self.mark_vectors_changed(at as u32);
         for name in names {
-            if let Some(storage) = self.vectors.get_mut(name) {
+            if let Some(storage) = self.vectors_mut().get_mut(name) {
                 storage.set(at as u32, None);
             }
         }
@@ -313,7 +362,7 @@ impl Segment {
             w.buf.extend_from_slice(MAGIC);
             w.u64(self.version);
             w.u32(self.vectors.len() as u32);
-            for (name, storage) in &self.vectors {
+            for (name, storage) in self.vectors.iter() {
                 w.str(name);
                 match storage.kind() {
                     VectorKind::Dense { dim, element } => {
@@ -329,9 +378,11 @@ impl Segment {
                 .map_err(|e| SegmentError::BadInput(e.to_string()))?;
             w.bytes(&indexes);
             w.u64(self.id_map.len() as u64);
+            w.u32(self.offset_ids.len() as u32);
             emit(&mut w, out)?;
             for (&id, &offset) in &self.id_map {
                 let at = offset as usize;
+                w.u32(offset);
                 w.point_id(id);
                 w.u64(self.versions[at]);
                 let payload = serde_json::to_vec(&self.payloads[at])
@@ -401,7 +452,19 @@ impl Segment {
         for (field, index) in indexes {
             segment.create_index(0, &field, index)?;
         }
-        for _ in 0..r.u64()? {
+        let points = r.u64()?;
+        let slots = r.u32()? as usize;
+        if (points as usize) > slots {
+            return Err(SegmentError::Corrupted("more points than slots".into()));
+        }
+        // slots keep their offsets (graphs refer to them); deleted ones stay
+        // empty
+        segment.offset_ids = vec![None; slots];
+        segment.versions = vec![0; slots];
+        segment.vector_versions = vec![0; slots];
+        segment.payloads = vec![Payload::new(); slots];
+        for _ in 0..points {
+            let offset = r.u32()?;
             let id = r.point_id()?;
             let point_version = r.u64()?;
             let payload: Payload = serde_json::from_slice(r.bytes()?)
@@ -411,7 +474,19 @@ impl Segment {
                 let name = r.str()?;
                 vectors.insert(name, r.vector()?);
             }
-            segment.upsert(point_version, id, vectors, payload);
+            let at = offset as usize;
+            if at >= slots || segment.offset_ids[at].is_some() || segment.id_map.contains_key(&id) {
+                return Err(SegmentError::Corrupted(format!("bad slot {offset}")));
+            }
+            segment.offset_ids[at] = Some(id);
+            segment.id_map.insert(id, offset);
+            segment.versions[at] = point_version;
+            segment.vector_versions[at] = point_version;
+            segment.payload_index.update(offset, &payload);
+            segment.payloads[at] = payload;
+            for (name, storage) in segment.vectors_mut() {
+                storage.set(offset, vectors.remove(name));
+            }
         }
         segment.version = version;
         Ok(segment)

@@ -253,6 +253,25 @@ impl VectorStorage {
         }
     }
 
+    /// Number of slots.
+    pub fn len(&self) -> usize {
+        match self {
+            VectorStorage::Dense { present, .. } => present.len(),
+            VectorStorage::Multi { data, .. } => data.len(),
+            VectorStorage::Sparse(data) => data.len(),
+        }
+    }
+
+    /// Whether there is no slot.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Grows to at least `len` empty slots.
+    pub fn ensure_len(&mut self, len: usize) {
+        self.grow(len);
+    }
+
     fn grow(&mut self, len: usize) {
         match self {
             VectorStorage::Dense { dim, data, present } => {

@@ -6,6 +6,9 @@
 //! in the graph, or are in it at a stale position; they are scored exactly
 //! until the next build. Deleted points are skipped.
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
 use roaring::RoaringBitmap;
 
 use super::search::{QueryVector, ScoredOffset, TopK};
@@ -29,33 +32,42 @@ pub struct VectorGraph {
     stale: RoaringBitmap,
 }
 
-/// A copy of one vector name's dense vectors, to build a graph from
-/// without holding the segment.
-pub struct GraphSnapshot {
-    /// `dim` elements per offset (every offset up to the highest live one).
-    pub data: DenseData,
-    /// Dimension.
-    pub dim: usize,
+/// One vector name's dense vectors, shared (not copied) with the segment,
+/// to build a graph from without holding the segment's lock. Writes to the
+/// segment meanwhile copy its vectors first, so the source never changes;
+/// sealed segments take no vector writes at all.
+pub struct GraphSource {
+    vectors: Arc<BTreeMap<String, VectorStorage>>,
+    name: String,
     /// Live offsets with a vector.
     pub offsets: Vec<u32>,
-    /// Segment version of the copy.
+    /// Segment version when taken.
     pub version: u64,
 }
 
-impl GraphSnapshot {
+impl GraphSource {
+    fn dense(&self) -> (usize, &DenseData) {
+        match self.vectors.get(&self.name) {
+            Some(VectorStorage::Dense { dim, data, .. }) => (*dim, data),
+            _ => unreachable!("a graph source is taken from a dense storage"),
+        }
+    }
+
     /// Builds the graph.
     pub fn build(&self, distance: Distance, params: HnswParams) -> HnswIndex {
+        let (dim, data) = self.dense();
         let vectors = DenseVectors {
-            data: self.data.as_slice(),
-            dim: self.dim,
+            data: data.as_slice(),
+            dim,
             distance,
         };
         HnswBuilder::new(params, vectors, self.offsets.clone()).build()
     }
 
-    /// Quantizes the copied vectors.
+    /// Quantizes the vectors.
     pub fn quantize(&self, method: Method, distance: Distance) -> QuantizedVectors {
-        QuantizedVectors::build(method, distance, self.dim, &self.data, &self.offsets)
+        let (dim, data) = self.dense();
+        QuantizedVectors::build(method, distance, dim, data, &self.offsets)
     }
 }
 
@@ -131,24 +143,23 @@ impl Segment {
             .count()
     }
 
-    /// Copies the dense vectors of `name` for a graph build.
-    pub fn snapshot_dense(&self, name: &str) -> Option<GraphSnapshot> {
-        let VectorStorage::Dense { dim, data, .. } = self.vectors.get(name)? else {
-            return None;
-        };
+    /// The dense vectors of `name` for a graph build, shared with the
+    /// segment.
+    pub fn graph_source(&self, name: &str) -> Option<GraphSource> {
         let storage = self.vectors.get(name)?;
-        let offsets: Vec<u32> = self
+        if !matches!(storage, VectorStorage::Dense { .. }) {
+            return None;
+        }
+        let mut offsets: Vec<u32> = self
             .id_map
             .values()
             .copied()
             .filter(|&o| storage.has(o))
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
             .collect();
-        let end = offsets.last().map_or(0, |&o| (o as usize + 1) * dim);
-        Some(GraphSnapshot {
-            data: data.prefix(end),
-            dim: *dim,
+        offsets.sort_unstable();
+        Some(GraphSource {
+            vectors: Arc::clone(&self.vectors),
+            name: name.to_string(),
             offsets,
             version: self.version,
         })
@@ -157,6 +168,11 @@ impl Segment {
     /// The quantization method of the graph of `name`, if any.
     pub fn graph_quantization(&self, name: &str) -> Option<Method> {
         self.graphs.get(name)?.quantized.as_ref().map(|(m, _)| *m)
+    }
+
+    /// The graph of `name`, if any.
+    pub fn graph_index(&self, name: &str) -> Option<&HnswIndex> {
+        self.graphs.get(name).map(|g| &g.index)
     }
 
     /// Whether `name` has a graph.
@@ -183,6 +199,17 @@ impl Segment {
         quantized: Option<(Method, QuantizedVectors)>,
         snapshot_version: u64,
     ) {
+        // a graph loaded from disk may cover slots of points deleted before
+        // the segment was saved, which hold no vector now
+        if let Some(&max) = index.offsets().iter().max() {
+            if let Some(storage) = self.vectors.get(name) {
+                if storage.len() <= max as usize {
+                    if let Some(s) = self.vectors_mut().get_mut(name) {
+                        s.ensure_len(max as usize + 1);
+                    }
+                }
+            }
+        }
         let covered: RoaringBitmap = index.offsets().iter().copied().collect();
         let stale: RoaringBitmap = (0..self.vector_versions.len() as u32)
             .filter(|&o| self.vector_versions[o as usize] > snapshot_version)

@@ -31,7 +31,8 @@ pub enum OrderValue {
 }
 
 impl OrderValue {
-    fn as_f64(self) -> f64 {
+    /// The value as a float, for comparisons.
+    pub fn as_f64(self) -> f64 {
         match self {
             OrderValue::Int(i) => i as f64,
             OrderValue::Float(f) => f,

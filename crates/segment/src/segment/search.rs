@@ -86,12 +86,23 @@ impl TopK {
     }
 }
 
+/// Inverse document frequency of each sparse index from document
+/// frequencies over `n` points: `ln(1 + (N - n + 0.5) / (n + 0.5))`.
+pub fn idf(n: u32, df: &HashMap<u32, u32>) -> HashMap<u32, f32> {
+    df.iter()
+        .map(|(&i, &d)| {
+            let (n, d) = (n as f32, d as f32);
+            (i, (1.0 + (n - d + 0.5) / (d + 0.5)).ln())
+        })
+        .collect()
+}
+
 impl Segment {
-    /// Inverse document frequency of each sparse index among the points that
-    /// have the sparse vector `name`: `ln(1 + (N - n + 0.5) / (n + 0.5))`.
-    pub fn sparse_idf(&self, name: &str) -> HashMap<u32, f32> {
+    /// Document frequencies of the sparse vector `name`: how many live
+    /// points have it, and how many of them use each index.
+    pub fn sparse_df(&self, name: &str) -> (u32, HashMap<u32, u32>) {
         let Some(VectorStorage::Sparse(data)) = self.vectors.get(name) else {
-            return HashMap::new();
+            return (0, HashMap::new());
         };
         let mut df: HashMap<u32, u32> = HashMap::new();
         let mut n = 0u32;
@@ -103,12 +114,7 @@ impl Segment {
                 }
             }
         }
-        df.into_iter()
-            .map(|(i, d)| {
-                let (n, d) = (n as f32, d as f32);
-                (i, (1.0 + (n - d + 0.5) / (d + 0.5)).ln())
-            })
-            .collect()
+        (n, df)
     }
 
     /// The `top` most similar points to `query` in the vector storage
