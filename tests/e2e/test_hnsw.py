@@ -198,3 +198,43 @@ def test_quantization_change_and_bad_params(api, client, collection_name):
     r = api.call("POST", f"/collections/{collection_name}/points/query", {"query": data[0].tolist(), "params": {"quantization": {"oversampling": 0.5}}})
     assert r.status_code == 422, r.text
     assert "oversampling" in r.json()["status"]["error"]
+
+
+def test_segments_and_optimizations_report(api, client, collection_name):
+    """Uploads in batches are sealed, indexed and merged; the report lists
+    what ran, and info counts the segments."""
+    data = clustered(2400, 11)
+    client.create_collection(
+        collection_name,
+        vectors_config=models.VectorParams(size=DIM, distance=models.Distance.EUCLID),
+        optimizers_config=models.OptimizersConfigDiff(indexing_threshold=10, default_segment_number=2, deleted_threshold=0.1, vacuum_min_vector_number=100),
+    )
+    for start in range(0, 2400, 400):
+        client.upsert(collection_name, [models.PointStruct(id=i, vector=data[i].tolist(), payload={"i": i}) for i in range(start, start + 400)], wait=True)
+        info = wait_indexed(client, collection_name, start + 400)
+    # sealed segments merged down to two, plus the appendable one
+    seg = api.get(f"/collections/{collection_name}/optimizations?with=idle_segments").json()["result"]
+    assert info.segments_count == 3, seg
+    assert info.points_count == 2400
+    r = api.get(f"/collections/{collection_name}/optimizations?with=queued,completed,idle_segments")
+    assert r.status_code == 200
+    body = r.json()["result"]
+    optimizers = {o["optimizer"] for o in body["completed"]}
+    assert {"indexing", "merge"} <= optimizers, optimizers
+    assert all(o["status"] == "done" for o in body["completed"])
+    assert body["running"] == [] and body["queued"] == []
+    assert sum(s["points_count"] for s in body["idle_segments"]) == 2400
+    assert body["summary"]["idle_segments"] == 3
+    # deletes inside a sealed segment are vacuumed away
+    client.delete(collection_name, models.PointIdsList(points=list(range(0, 400))), wait=True)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        body = api.get(f"/collections/{collection_name}/optimizations?with=completed").json()["result"]
+        if any(o["optimizer"] == "vacuum" for o in body["completed"]) and not body["running"]:
+            break
+        time.sleep(0.1)
+    assert any(o["optimizer"] == "vacuum" for o in body["completed"])
+    assert client.count(collection_name).count == 2000
+    q = data[1000].tolist()
+    assert client.query_points(collection_name, q, limit=1).points[0].id == 1000
+    assert client.scroll(collection_name, limit=3)[0][0].id == 400

@@ -43,6 +43,7 @@ pub struct Collection {
     config: RwLock<CollectionConfig>,
     pub(crate) shard: Shard,
     pub(crate) optimizing: std::sync::atomic::AtomicBool,
+    pub(crate) tracker: parking_lot::Mutex<crate::optimizer::Tracker>,
 }
 
 impl Collection {
@@ -73,6 +74,7 @@ impl Collection {
             config: RwLock::new(config),
             shard,
             optimizing: Default::default(),
+            tracker: Default::default(),
         })
     }
 
@@ -146,7 +148,7 @@ impl Collection {
             points_count: holder.points_count(),
             indexed_vectors_count: names.keys().map(|n| holder.indexed_count(n)).sum(),
             segments_count: holder.segments_count(),
-            optimizing: self.is_optimizing(),
+            optimizing: self.is_optimizing() || self.has_pending_optimizations(),
         }
     }
 

@@ -9,6 +9,7 @@
 //! lock after carrying over what changed meanwhile.
 
 use std::sync::atomic::Ordering;
+use std::time::SystemTime;
 
 use segment::hnsw::{HnswIndex, HnswParams};
 use segment::quantization::QuantizedVectors;
@@ -104,6 +105,97 @@ enum Task {
     Merge(Vec<u64>),
 }
 
+impl Task {
+    /// The optimizer's name, as Qdrant reports it.
+    fn optimizer(&self) -> &'static str {
+        match self {
+            Task::Seal | Task::Index(..) => "indexing",
+            Task::Quantize(..) => "config_mismatch",
+            Task::Merge(keys) if keys.len() == 1 => "vacuum",
+            Task::Merge(_) => "merge",
+        }
+    }
+}
+
+/// State of an optimization.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OptimizationStatus {
+    /// Running.
+    Optimizing,
+    /// Finished.
+    Done,
+    /// Failed with this error.
+    Error(String),
+}
+
+/// One optimization, running or completed.
+#[derive(Debug, Clone)]
+pub struct Optimization {
+    /// Sequence number (unique within the process).
+    pub id: u64,
+    /// Optimizer name.
+    pub optimizer: &'static str,
+    /// Segment keys and their live points.
+    pub segments: Vec<(u64, usize)>,
+    /// Start time.
+    pub started: SystemTime,
+    /// End time, once finished.
+    pub finished: Option<SystemTime>,
+    /// State.
+    pub status: OptimizationStatus,
+}
+
+/// A pending optimization.
+#[derive(Debug, Clone)]
+pub struct QueuedOptimization {
+    /// Optimizer name.
+    pub optimizer: &'static str,
+    /// Segment keys and their live points.
+    pub segments: Vec<(u64, usize)>,
+}
+
+/// What `GET /collections/{name}/optimizations` reports.
+#[derive(Debug, Clone)]
+pub struct OptimizationsReport {
+    /// Running now.
+    pub running: Vec<Optimization>,
+    /// Pending, in order.
+    pub queued: Vec<QueuedOptimization>,
+    /// Recently finished, newest first.
+    pub completed: Vec<Optimization>,
+    /// Segments nothing waits to optimize: keys and live points.
+    pub idle: Vec<(u64, usize)>,
+}
+
+/// Completed optimizations kept for reports.
+const COMPLETED_KEPT: usize = 16;
+
+/// The running optimization and the last completed ones.
+#[derive(Debug, Default)]
+pub struct Tracker {
+    running: Option<Optimization>,
+    completed: std::collections::VecDeque<Optimization>,
+    next: u64,
+}
+
+impl Tracker {
+    fn next_id(&mut self) -> u64 {
+        self.next += 1;
+        self.next
+    }
+
+    fn finish(&mut self, status: OptimizationStatus) {
+        if let Some(mut done) = self.running.take() {
+            done.finished = Some(SystemTime::now());
+            done.status = status;
+            if self.completed.len() == COMPLETED_KEPT {
+                self.completed.pop_front();
+            }
+            self.completed.push_back(done);
+        }
+    }
+}
+
 impl Collection {
     /// Dense, single-vector names (the ones graphs are built for).
     fn graph_names(config: &CollectionConfig) -> Vec<(String, usize)> {
@@ -116,14 +208,16 @@ impl Collection {
             .collect()
     }
 
-    /// The next optimization to run, if any.
-    fn next_task(&self, config: &CollectionConfig) -> Option<Task> {
+    /// Every pending optimization, in the order they run (each pass plans
+    /// again, so the tail is an estimate).
+    fn plan(&self, config: &CollectionConfig) -> Vec<Task> {
         let holder = self.shard.read();
         let opt = &config.optimizer_config;
         let threshold_kb = opt
             .indexing_threshold
             .unwrap_or(DEFAULT_INDEXING_THRESHOLD_KB);
         let names = Self::graph_names(config);
+        let mut tasks = Vec::new();
         // like Qdrant's appendable segments: once their vectors pass the
         // indexing threshold, they are sealed and indexed
         if threshold_kb > 0
@@ -131,55 +225,113 @@ impl Collection {
                 holder.appendable().vectors_count(name) >= vectors_in_kb(threshold_kb, *dim).max(1)
             })
         {
-            return Some(Task::Seal);
+            tasks.push(Task::Seal);
         }
-        for key in holder.sealed_keys() {
-            let segment = &holder.sealed(key)?.segment;
+        for held in holder.held().take(holder.segments_count() - 1) {
+            let (key, segment) = (held.key, &held.segment);
             if segment.points_count() == 0 {
-                return Some(Task::Merge(vec![key]));
+                tasks.push(Task::Merge(vec![key]));
+                continue;
             }
             for (name, _) in &names {
                 if !segment.has_graph(name) && segment.vectors_count(name) > 0 {
-                    return Some(Task::Index(key, name.clone()));
-                }
-                if segment.has_graph(name)
+                    tasks.push(Task::Index(key, name.clone()));
+                } else if segment.has_graph(name)
                     && segment.graph_quantization(name) != quantization_method(config, name)
                 {
-                    return Some(Task::Quantize(key, name.clone()));
+                    tasks.push(Task::Quantize(key, name.clone()));
                 }
             }
-        }
-        // vacuum: a sealed segment with enough deleted points
-        for key in holder.sealed_keys() {
-            let segment = &holder.sealed(key)?.segment;
+            // vacuum: enough deleted points
             let deleted = segment.deleted_count();
             if deleted as u64 >= opt.vacuum_min_vector_number
                 && deleted as f64 > opt.deleted_threshold * segment.slots() as f64
             {
-                return Some(Task::Merge(vec![key]));
+                tasks.push(Task::Merge(vec![key]));
             }
         }
-        // merge: more sealed segments than wanted, the two smallest
+        // merge: more sealed segments than wanted, smallest first
         let target = match opt.default_segment_number {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
             n => n as usize,
         }
         .max(1);
-        let mut sizes: Vec<(usize, u64)> = holder
-            .sealed_keys()
-            .into_iter()
-            .filter_map(|k| holder.sealed(k).map(|h| (h.segment.points_count(), k)))
+        let mut sizes: Vec<(usize, Vec<u64>)> = holder
+            .held()
+            .take(holder.segments_count() - 1)
+            .filter(|h| h.segment.points_count() > 0)
+            .map(|h| (h.segment.points_count(), vec![h.key]))
             .collect();
-        if sizes.len() > target {
+        let max_kb = opt.max_segment_size.unwrap_or(u64::MAX);
+        let dim = names.iter().map(|(_, d)| *d).sum::<usize>().max(1);
+        while sizes.len() > target {
             sizes.sort();
-            let max_kb = opt.max_segment_size.unwrap_or(u64::MAX);
-            let dim = names.iter().map(|(_, d)| *d).sum::<usize>().max(1);
             let kb = ((sizes[0].0 + sizes[1].0) * dim * 4 / 1024) as u64;
-            if kb <= max_kb {
-                return Some(Task::Merge(vec![sizes[0].1, sizes[1].1]));
+            if kb > max_kb {
+                break;
             }
+            let (a, b) = (sizes.remove(0), sizes.remove(0));
+            let keys: Vec<u64> = a.1.iter().chain(&b.1).copied().collect();
+            tasks.push(Task::Merge(keys.clone()));
+            sizes.push((a.0 + b.0, keys));
         }
-        None
+        tasks
+    }
+
+    /// The segments a task works on, with their live points.
+    fn task_segments(&self, task: &Task) -> Vec<(u64, usize)> {
+        let holder = self.shard.read();
+        let keys = match task {
+            Task::Seal => vec![holder.held().last().map_or(0, |h| h.key)],
+            Task::Index(k, _) | Task::Quantize(k, _) => vec![*k],
+            Task::Merge(keys) => keys.clone(),
+        };
+        keys.into_iter()
+            .filter_map(|k| {
+                holder
+                    .held()
+                    .find(|h| h.key == k)
+                    .map(|h| (k, h.segment.points_count()))
+            })
+            .collect()
+    }
+
+    /// Running, queued, recently completed optimizations and the segments
+    /// no optimization waits for.
+    pub fn optimizations(&self) -> OptimizationsReport {
+        let config = self.config();
+        let queued: Vec<QueuedOptimization> = self
+            .plan(&config)
+            .iter()
+            .map(|t| QueuedOptimization {
+                optimizer: t.optimizer(),
+                segments: self.task_segments(t),
+            })
+            .collect();
+        let busy: std::collections::HashSet<u64> = queued
+            .iter()
+            .flat_map(|q| q.segments.iter().map(|s| s.0))
+            .collect();
+        let tracker = self.tracker.lock();
+        let idle = self
+            .shard
+            .read()
+            .held()
+            .filter(|h| !busy.contains(&h.key))
+            .filter(|h| {
+                tracker
+                    .running
+                    .as_ref()
+                    .is_none_or(|r| r.segments.iter().all(|s| s.0 != h.key))
+            })
+            .map(|h| (h.key, h.segment.points_count()))
+            .collect();
+        OptimizationsReport {
+            running: tracker.running.iter().cloned().collect(),
+            queued,
+            completed: tracker.completed.iter().rev().cloned().collect(),
+            idle,
+        }
     }
 
     /// Runs optimizations until none is pending; returns whether any ran.
@@ -187,9 +339,18 @@ impl Collection {
         let mut worked = false;
         loop {
             let config = self.config();
-            let Some(task) = self.next_task(&config) else {
+            let Some(task) = self.plan(&config).into_iter().next() else {
                 break;
             };
+            let started = Optimization {
+                id: self.tracker.lock().next_id(),
+                optimizer: task.optimizer(),
+                segments: self.task_segments(&task),
+                started: SystemTime::now(),
+                finished: None,
+                status: OptimizationStatus::Optimizing,
+            };
+            self.tracker.lock().running = Some(started);
             self.optimizing.store(true, Ordering::Release);
             let result = match task {
                 Task::Seal => {
@@ -204,6 +365,10 @@ impl Collection {
                 Task::Merge(sources) => self.merge(&config, &sources),
             };
             self.optimizing.store(false, Ordering::Release);
+            self.tracker.lock().finish(match &result {
+                Ok(()) => OptimizationStatus::Done,
+                Err(e) => OptimizationStatus::Error(e.to_string()),
+            });
             result?;
             worked = true;
         }
@@ -357,6 +522,11 @@ impl Collection {
             tracing::info!(segments = ?sources, into = key, "merged segments");
         }
         Ok(())
+    }
+
+    /// Whether an optimization waits to run.
+    pub fn has_pending_optimizations(&self) -> bool {
+        !self.plan(&self.config()).is_empty()
     }
 
     /// Whether an optimization is running.

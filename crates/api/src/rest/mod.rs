@@ -3,6 +3,7 @@
 pub mod collections;
 pub mod filter;
 pub mod index;
+pub mod optimizations;
 pub mod points;
 pub mod query;
 pub mod records;

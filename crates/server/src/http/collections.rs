@@ -133,31 +133,30 @@ pub struct OptimizationsParams {
     /// Comma-separated extra sections: queued, completed, idle_segments.
     #[serde(default)]
     pub with: Option<String>,
-    /// Completed optimizations to list (none complete yet).
+    /// Completed optimizations to list.
     #[serde(default)]
-    #[allow(dead_code)]
     pub completed_limit: Option<usize>,
 }
 
-/// `GET /collections/{name}/optimizations`: nothing runs in the background
-/// yet, so nothing is running or queued.
+/// `GET /collections/{name}/optimizations`.
 pub async fn optimizations(
     State(state): State<AppState>,
     Path(name): Path<String>,
     QueryParams(params): QueryParams<OptimizationsParams>,
 ) -> ApiResult {
     let start = Instant::now();
-    state.toc.get(&name)?;
-    let mut result = json!({
-        "summary": {"queued_optimizations": 0, "queued_segments": 0, "queued_points": 0, "idle_segments": 1},
-        "running": [],
-    });
-    for section in params.with.iter().flat_map(|w| w.split(',')).map(str::trim) {
-        if matches!(section, "queued" | "completed" | "idle_segments") {
-            result[section] = json!([]);
-        }
-    }
-    Ok(ok(result, start))
+    let c = state.toc.get(&name)?;
+    let report = blocking(move || Ok(c.optimizations())).await?;
+    let with: Vec<&str> = params
+        .with
+        .iter()
+        .flat_map(|w| w.split(','))
+        .map(str::trim)
+        .collect();
+    Ok(ok(
+        api::rest::optimizations::response(&report, &with, params.completed_limit.unwrap_or(16)),
+        start,
+    ))
 }
 
 /// `PUT /collections/{name}/vectors/{vector}`.

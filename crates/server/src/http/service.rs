@@ -1,6 +1,8 @@
 //! Service endpoints: version, health, telemetry, metrics, issues, cluster.
 
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
+
+use api::rest::optimizations::rfc3339;
 
 use axum::extract::State;
 use axum::http::{header, StatusCode};
@@ -33,30 +35,6 @@ pub async fn healthz() -> Response {
 /// `GET /readyz`.
 pub async fn readyz() -> Response {
     text("all shards are ready")
-}
-
-/// RFC 3339 UTC timestamp of `t`.
-fn rfc3339(t: SystemTime) -> String {
-    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs() as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // civil-from-days (proleptic Gregorian)
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        d.subsec_micros()
-    )
 }
 
 /// `GET /telemetry`.
@@ -106,17 +84,4 @@ pub async fn clear_issues() -> Response {
 /// `GET /cluster`: this build runs a single node.
 pub async fn cluster() -> Response {
     ok(json!({"status": "disabled"}), Instant::now())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formats_timestamps() {
-        let t = UNIX_EPOCH + std::time::Duration::from_secs(1_388_534_400);
-        assert_eq!(rfc3339(t), "2014-01-01T00:00:00.000000Z");
-        let leap = UNIX_EPOCH + std::time::Duration::from_secs(951_782_400);
-        assert_eq!(rfc3339(leap), "2000-02-29T00:00:00.000000Z");
-    }
 }
