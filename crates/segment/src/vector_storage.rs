@@ -61,109 +61,168 @@ impl VectorKind {
     }
 }
 
-/// Contiguous dense elements, `dim` per offset, in the storage's type.
+/// Bytes per chunk of dense storage: large enough for long sequential
+/// scans, small enough that growing never copies much.
+const CHUNK_BYTES: usize = 4 << 20;
+
+/// Dense elements in fixed-size chunks, `dim` per offset, in the storage's
+/// type. A chunk holds a power of two of vectors, so an offset splits into
+/// chunk and slot with a shift; chunks are never reallocated, so the
+/// storage grows without copying (or doubling) what it holds.
 #[derive(Debug, Clone)]
-pub enum DenseData {
-    /// 32-bit floats.
-    F32(Vec<f32>),
-    /// 16-bit floats.
-    F16(Vec<f16>),
-    /// Bytes.
-    U8(Vec<u8>),
+pub struct DenseData {
+    dim: usize,
+    /// log2 of the vectors per chunk.
+    shift: u32,
+    chunks: Chunks,
+}
+
+#[derive(Debug, Clone)]
+enum Chunks {
+    F32(Vec<Vec<f32>>),
+    F16(Vec<Vec<f16>>),
+    U8(Vec<Vec<u8>>),
 }
 
 /// A borrowed view of [`DenseData`].
 #[derive(Debug, Clone, Copy)]
-pub enum DenseSlice<'a> {
+pub struct DenseSlice<'a> {
+    dim: usize,
+    shift: u32,
+    /// The chunks, by element type.
+    pub chunks: ChunkRefs<'a>,
+}
+
+/// The chunks of a [`DenseSlice`].
+#[derive(Debug, Clone, Copy)]
+pub enum ChunkRefs<'a> {
     /// 32-bit floats.
-    F32(&'a [f32]),
+    F32(&'a [Vec<f32>]),
     /// 16-bit floats.
-    F16(&'a [f16]),
+    F16(&'a [Vec<f16>]),
     /// Bytes.
-    U8(&'a [u8]),
+    U8(&'a [Vec<u8>]),
+}
+
+impl DenseSlice<'_> {
+    /// Chunk index and element position of `offset`.
+    #[inline]
+    pub fn locate(&self, offset: u32) -> (usize, usize) {
+        let o = offset as usize;
+        (o >> self.shift, (o & ((1 << self.shift) - 1)) * self.dim)
+    }
+
+    /// Dimension.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
 }
 
 impl DenseData {
-    /// No elements, of type `element`.
-    pub fn new(element: Element) -> Self {
-        match element {
-            Element::F32 => DenseData::F32(Vec::new()),
-            Element::F16 => DenseData::F16(Vec::new()),
-            Element::U8 => DenseData::U8(Vec::new()),
-        }
+    /// No vectors of `dim` elements of type `element`.
+    pub fn new(element: Element, dim: usize) -> Self {
+        let size = match element {
+            Element::F32 => 4,
+            Element::F16 => 2,
+            Element::U8 => 1,
+        };
+        let per_chunk = (CHUNK_BYTES / (dim.max(1) * size)).max(1);
+        let shift = usize::BITS - 1 - per_chunk.leading_zeros();
+        let chunks = match element {
+            Element::F32 => Chunks::F32(Vec::new()),
+            Element::F16 => Chunks::F16(Vec::new()),
+            Element::U8 => Chunks::U8(Vec::new()),
+        };
+        DenseData { dim, shift, chunks }
     }
 
     /// The element type.
     pub fn element(&self) -> Element {
-        match self {
-            DenseData::F32(_) => Element::F32,
-            DenseData::F16(_) => Element::F16,
-            DenseData::U8(_) => Element::U8,
+        match self.chunks {
+            Chunks::F32(_) => Element::F32,
+            Chunks::F16(_) => Element::F16,
+            Chunks::U8(_) => Element::U8,
         }
     }
 
-    /// Number of elements.
-    pub fn len(&self) -> usize {
-        match self {
-            DenseData::F32(d) => d.len(),
-            DenseData::F16(d) => d.len(),
-            DenseData::U8(d) => d.len(),
+    fn chunk_count(&self) -> usize {
+        match &self.chunks {
+            Chunks::F32(c) => c.len(),
+            Chunks::F16(c) => c.len(),
+            Chunks::U8(c) => c.len(),
         }
     }
 
-    /// Whether there is no element.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+    /// Number of vector slots.
+    pub fn slots(&self) -> usize {
+        self.chunk_count() << self.shift
     }
 
-    pub(crate) fn resize(&mut self, len: usize) {
-        match self {
-            DenseData::F32(d) => d.resize(len, 0.0),
-            DenseData::F16(d) => d.resize(len, f16::ZERO),
-            DenseData::U8(d) => d.resize(len, 0),
+    /// Adds zeroed chunks until there are at least `slots` vector slots.
+    pub(crate) fn ensure_slots(&mut self, slots: usize) {
+        let len = self.dim << self.shift;
+        while self.slots() < slots {
+            match &mut self.chunks {
+                Chunks::F32(c) => c.push(vec![0.0; len]),
+                Chunks::F16(c) => c.push(vec![f16::ZERO; len]),
+                Chunks::U8(c) => c.push(vec![0; len]),
+            }
         }
     }
 
-    /// Writes `v` (converted to the element type) at element `at`.
-    pub(crate) fn write(&mut self, at: usize, v: &[f32]) {
-        match self {
-            DenseData::F32(d) => d[at..at + v.len()].copy_from_slice(v),
-            DenseData::F16(d) => d[at..at + v.len()]
+    /// Writes `v` (converted to the element type) at `offset`, growing as
+    /// needed.
+    pub(crate) fn write(&mut self, offset: u32, v: &[f32]) {
+        self.ensure_slots(offset as usize + 1);
+        let (c, at) = self.as_slice().locate(offset);
+        let n = v.len().min(self.dim);
+        match &mut self.chunks {
+            Chunks::F32(ch) => ch[c][at..at + n].copy_from_slice(&v[..n]),
+            Chunks::F16(ch) => ch[c][at..at + n]
                 .iter_mut()
                 .zip(v)
                 .for_each(|(o, x)| *o = f16::from_f32(*x)),
-            DenseData::U8(d) => d[at..at + v.len()]
+            Chunks::U8(ch) => ch[c][at..at + n]
                 .iter_mut()
                 .zip(v)
                 .for_each(|(o, x)| *o = *x as u8),
         }
     }
 
-    /// The `n` elements at `at`, as floats.
-    pub fn read(&self, at: usize, n: usize) -> Vec<f32> {
-        match self {
-            DenseData::F32(d) => d[at..at + n].to_vec(),
-            DenseData::F16(d) => d[at..at + n].iter().map(|x| x.to_f32()).collect(),
-            DenseData::U8(d) => d[at..at + n].iter().map(|&x| x as f32).collect(),
+    /// The vector at `offset`, as floats (zeros past the end).
+    pub fn read(&self, offset: u32) -> Vec<f32> {
+        if offset as usize >= self.slots() {
+            return vec![0.0; self.dim];
+        }
+        let (c, at) = self.as_slice().locate(offset);
+        let n = self.dim;
+        match &self.chunks {
+            Chunks::F32(ch) => ch[c][at..at + n].to_vec(),
+            Chunks::F16(ch) => ch[c][at..at + n].iter().map(|x| x.to_f32()).collect(),
+            Chunks::U8(ch) => ch[c][at..at + n].iter().map(|&x| x as f32).collect(),
         }
     }
 
     /// A borrowed view.
     pub fn as_slice(&self) -> DenseSlice<'_> {
-        match self {
-            DenseData::F32(d) => DenseSlice::F32(d),
-            DenseData::F16(d) => DenseSlice::F16(d),
-            DenseData::U8(d) => DenseSlice::U8(d),
+        DenseSlice {
+            dim: self.dim,
+            shift: self.shift,
+            chunks: match &self.chunks {
+                Chunks::F32(c) => ChunkRefs::F32(c),
+                Chunks::F16(c) => ChunkRefs::F16(c),
+                Chunks::U8(c) => ChunkRefs::U8(c),
+            },
         }
     }
 
-    /// A copy of the first `len` elements.
-    pub fn prefix(&self, len: usize) -> DenseData {
-        match self {
-            DenseData::F32(d) => DenseData::F32(d[..len].to_vec()),
-            DenseData::F16(d) => DenseData::F16(d[..len].to_vec()),
-            DenseData::U8(d) => DenseData::U8(d[..len].to_vec()),
+    /// `data.len() / dim` vectors from one flat array, at offsets from 0.
+    pub fn from_flat(element: Element, dim: usize, data: &[f32]) -> Self {
+        let mut out = DenseData::new(element, dim);
+        for (i, v) in data.chunks(dim.max(1)).enumerate() {
+            out.write(i as u32, v);
         }
+        out
     }
 }
 
@@ -226,7 +285,7 @@ impl VectorStorage {
         match kind {
             VectorKind::Dense { dim, element } => VectorStorage::Dense {
                 dim,
-                data: DenseData::new(element),
+                data: DenseData::new(element, dim),
                 present: Vec::new(),
             },
             VectorKind::Multi { dim, element } => VectorStorage::Multi {
@@ -274,10 +333,10 @@ impl VectorStorage {
 
     fn grow(&mut self, len: usize) {
         match self {
-            VectorStorage::Dense { dim, data, present } => {
+            VectorStorage::Dense { data, present, .. } => {
                 if present.len() < len {
                     present.resize(len, false);
-                    data.resize(len * *dim);
+                    data.ensure_slots(len);
                 }
             }
             VectorStorage::Multi { data, .. } => {
@@ -300,8 +359,8 @@ impl VectorStorage {
         let at = offset as usize;
         self.grow(at + 1);
         match (self, vector) {
-            (VectorStorage::Dense { dim, data, present }, Some(Vector::Dense(v))) => {
-                data.write(at * *dim, &v);
+            (VectorStorage::Dense { data, present, .. }, Some(Vector::Dense(v))) => {
+                data.write(offset, &v);
                 present[at] = true;
             }
             (VectorStorage::Dense { present, .. }, _) => present[at] = false,
@@ -329,11 +388,11 @@ impl VectorStorage {
     pub fn get(&self, offset: u32) -> Option<Vector> {
         let at = offset as usize;
         match self {
-            VectorStorage::Dense { dim, data, present } => present
+            VectorStorage::Dense { data, present, .. } => present
                 .get(at)
                 .copied()
                 .unwrap_or(false)
-                .then(|| Vector::Dense(data.read(at * dim, *dim))),
+                .then(|| Vector::Dense(data.read(offset))),
             VectorStorage::Multi { data, .. } => data.get(at).cloned().flatten().map(Vector::Multi),
             VectorStorage::Sparse(data) => data.get(at).cloned().flatten().map(Vector::Sparse),
         }

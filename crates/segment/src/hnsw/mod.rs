@@ -12,7 +12,7 @@ mod search;
 mod visited;
 
 use crate::distance::Distance;
-use crate::vector_storage::{DenseQuery, DenseSlice};
+use crate::vector_storage::{ChunkRefs, DenseQuery, DenseSlice};
 
 pub use build::HnswBuilder;
 
@@ -52,45 +52,38 @@ pub struct DenseVectors<'a> {
     pub distance: Distance,
 }
 
-impl<'a> DenseVectors<'a> {
-    /// f32 vectors.
-    pub fn f32(data: &'a [f32], dim: usize, distance: Distance) -> Self {
-        DenseVectors {
-            data: DenseSlice::F32(data),
-            dim,
-            distance,
-        }
-    }
-
-    #[inline]
-    fn range(&self, offset: u32) -> std::ops::Range<usize> {
-        let at = offset as usize * self.dim;
-        at..at + self.dim
-    }
-
+impl DenseVectors<'_> {
     /// Ranking similarity (larger is better) of two stored vectors.
     #[inline]
     pub fn similarity(&self, a: u32, b: u32) -> f32 {
-        let (ra, rb) = (self.range(a), self.range(b));
-        match self.data {
-            DenseSlice::F32(d) => self.distance.similarity(&d[ra], &d[rb]),
-            DenseSlice::F16(d) => F16_BUF.with_borrow_mut(|buf| {
+        let ((ca, ra), (cb, rb)) = (self.data.locate(a), self.data.locate(b));
+        let dim = self.dim;
+        match self.data.chunks {
+            ChunkRefs::F32(c) => self
+                .distance
+                .similarity(&c[ca][ra..ra + dim], &c[cb][rb..rb + dim]),
+            ChunkRefs::F16(c) => F16_BUF.with_borrow_mut(|buf| {
                 buf.clear();
-                buf.extend(d[ra].iter().map(|x| x.to_f32()));
-                self.distance.similarity_f16(buf, &d[rb])
+                buf.extend(c[ca][ra..ra + dim].iter().map(|x| x.to_f32()));
+                self.distance.similarity_f16(buf, &c[cb][rb..rb + dim])
             }),
-            DenseSlice::U8(d) => self.distance.similarity_u8(&d[ra], &d[rb]),
+            ChunkRefs::U8(c) => self
+                .distance
+                .similarity_u8(&c[ca][ra..ra + dim], &c[cb][rb..rb + dim]),
         }
     }
 
     /// Similarity of a stored vector to a query prepared for this storage.
     #[inline]
     pub fn similarity_to(&self, query: &DenseQuery, offset: u32) -> f32 {
-        let r = self.range(offset);
-        match (self.data, query) {
-            (DenseSlice::F32(d), DenseQuery::F32(q)) => self.distance.similarity(q, &d[r]),
-            (DenseSlice::F16(d), DenseQuery::F32(q)) => self.distance.similarity_f16(q, &d[r]),
-            (DenseSlice::U8(d), DenseQuery::U8(q)) => self.distance.similarity_u8(q, &d[r]),
+        let (c, r) = self.data.locate(offset);
+        let r = r..r + self.dim;
+        match (self.data.chunks, query) {
+            (ChunkRefs::F32(ch), DenseQuery::F32(q)) => self.distance.similarity(q, &ch[c][r]),
+            (ChunkRefs::F16(ch), DenseQuery::F32(q)) => {
+                self.distance.similarity_f16(q, &ch[c][r])
+            }
+            (ChunkRefs::U8(ch), DenseQuery::U8(q)) => self.distance.similarity_u8(q, &ch[c][r]),
             _ => f32::NEG_INFINITY,
         }
     }
@@ -98,12 +91,23 @@ impl<'a> DenseVectors<'a> {
     /// Hints the CPU to load the vector at `offset` into cache.
     #[inline]
     pub fn prefetch(&self, offset: u32) {
-        let at = offset as usize * self.dim;
-        match self.data {
-            DenseSlice::F32(d) if at < d.len() => prefetch(d[at..].as_ptr() as *const u8),
-            DenseSlice::F16(d) if at < d.len() => prefetch(d[at..].as_ptr() as *const u8),
-            DenseSlice::U8(d) if at < d.len() => prefetch(d[at..].as_ptr()),
-            _ => {}
+        let (c, r) = self.data.locate(offset);
+        match self.data.chunks {
+            ChunkRefs::F32(ch) => {
+                if let Some(v) = ch.get(c).and_then(|v| v.get(r)) {
+                    prefetch(v as *const f32 as *const u8)
+                }
+            }
+            ChunkRefs::F16(ch) => {
+                if let Some(v) = ch.get(c).and_then(|v| v.get(r)) {
+                    prefetch(v as *const _ as *const u8)
+                }
+            }
+            ChunkRefs::U8(ch) => {
+                if let Some(v) = ch.get(c).and_then(|v| v.get(r)) {
+                    prefetch(v)
+                }
+            }
         }
     }
 }

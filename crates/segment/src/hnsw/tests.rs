@@ -48,7 +48,12 @@ fn recall(distance: Distance, deterministic: bool, filter_mod: u32) -> f64 {
     // queries come from the same distribution, held out of the graph
     let all = dataset(n + 100, dim, 7);
     let (data, queries) = all.split_at(n * dim);
-    let v = DenseVectors::f32(data, dim, distance);
+    let store = DenseData::from_flat(Element::F32, dim, data);
+    let v = DenseVectors {
+        data: store.as_slice(),
+        dim,
+        distance,
+    };
     let params = HnswParams {
         m: 16,
         ef_construct: 100,
@@ -95,7 +100,12 @@ fn filtered_recall() {
 #[test]
 fn deterministic_build_is_reproducible() {
     let data = dataset(500, 8, 3);
-    let v = DenseVectors::f32(&data, 8, Distance::Euclid);
+    let store = DenseData::from_flat(Element::F32, 8, &data);
+    let v = DenseVectors {
+        data: store.as_slice(),
+        dim: 8,
+        distance: Distance::Euclid,
+    };
     let params = HnswParams {
         deterministic: true,
         ..HnswParams::default()
@@ -110,7 +120,12 @@ fn deterministic_build_is_reproducible() {
 #[test]
 fn empty_and_tiny_graphs() {
     let data: Vec<f32> = vec![1.0, 0.0, 0.0, 1.0];
-    let v = DenseVectors::f32(&data, 2, Distance::Dot);
+    let store = DenseData::from_flat(Element::F32, 2, &data);
+    let v = DenseVectors {
+        data: store.as_slice(),
+        dim: 2,
+        distance: Distance::Dot,
+    };
     let empty = HnswBuilder::new(HnswParams::default(), v, vec![]).build();
     assert!(empty.search(3, 10, |_| 0.0, |_| true).is_empty());
     let two = HnswBuilder::new(HnswParams::default(), v, vec![0, 1]).build();
@@ -148,9 +163,7 @@ fn typed_storage_recall() {
             &all
         };
         let (data, queries) = src.split_at(n * dim);
-        let mut typed = DenseData::new(element);
-        typed.resize(data.len());
-        typed.write(0, data);
+        let typed = DenseData::from_flat(element, dim, data);
         let v = DenseVectors {
             data: typed.as_slice(),
             dim,
@@ -187,7 +200,12 @@ fn typed_storage_recall() {
 fn save_load_round_trip() {
     let (n, dim) = (1500, 12);
     let data = dataset(n, dim, 5);
-    let v = DenseVectors::f32(&data, dim, Distance::Cosine);
+    let store = DenseData::from_flat(Element::F32, dim, &data);
+    let v = DenseVectors {
+        data: store.as_slice(),
+        dim,
+        distance: Distance::Cosine,
+    };
     let index = HnswBuilder::new(HnswParams::default(), v, (0..n as u32).collect()).build();
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("graph.bin");

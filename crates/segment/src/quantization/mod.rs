@@ -83,7 +83,7 @@ impl QuantizedVectors {
         // Cosine over bytes is not normalized on write: codes are
         let normalize = distance == Distance::Cosine;
         let read = |o: u32| {
-            let mut v = data.read(o as usize * dim, dim);
+            let mut v = data.read(o);
             if normalize {
                 crate::vectors::normalize(&mut v);
             }

@@ -31,9 +31,7 @@ fn rescored_recall(method: Method, distance: Distance) -> f64 {
         all.chunks_mut(dim).for_each(crate::vectors::normalize);
     }
     let (data, queries) = all.split_at(n * dim);
-    let mut stored = DenseData::new(Element::F32);
-    stored.resize(data.len());
-    stored.write(0, data);
+    let stored = DenseData::from_flat(Element::F32, dim, data);
     let offsets: Vec<u32> = (0..n as u32).collect();
     let q = QuantizedVectors::build(method, distance, dim, &stored, &offsets);
     let exact = |query: &[f32], o: u32| {
@@ -123,9 +121,7 @@ fn every_method_finds_neighbours_after_rescoring() {
 fn scalar_scores_are_close() {
     let dim = 16;
     let data = dataset(100, dim, 9);
-    let mut stored = DenseData::new(Element::F32);
-    stored.resize(data.len());
-    stored.write(0, &data);
+    let stored = DenseData::from_flat(Element::F32, dim, &data);
     let offsets: Vec<u32> = (0..100).collect();
     for distance in [Distance::Dot, Distance::Euclid, Distance::Manhattan] {
         let q = QuantizedVectors::build(
