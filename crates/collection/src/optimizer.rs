@@ -20,7 +20,7 @@ use segment::selector::{PayloadSelector, VectorSelector};
 use crate::collection::Collection;
 use crate::config::{
     BinaryEncoding, BinaryQueryEncoding, CollectionConfig, CompressionRatio, HnswConfig,
-    QuantizationConfig, TurboBits,
+    MaxOptimizationThreads, QuantizationConfig, TurboBits,
 };
 use crate::error::Result;
 
@@ -218,6 +218,10 @@ impl Collection {
             .unwrap_or(DEFAULT_INDEXING_THRESHOLD_KB);
         let names = Self::graph_names(config);
         let mut tasks = Vec::new();
+        // no optimization threads: optimizations are off
+        if opt.max_optimization_threads == Some(MaxOptimizationThreads::Threads(0)) {
+            return tasks;
+        }
         // like Qdrant's appendable segments: once their vectors pass the
         // indexing threshold, they are sealed and indexed
         if threshold_kb > 0
@@ -390,11 +394,14 @@ impl Collection {
             deterministic: false,
         };
         let distance = params.distance.into();
-        // `max_indexing_threads`: 0 uses every core
-        let index = match rayon::ThreadPoolBuilder::new()
-            .num_threads(hnsw.max_indexing_threads as usize)
-            .build()
-        {
+        // `max_indexing_threads` (0: all of them) within the threads the
+        // optimizers run on (the server's `optimizer_cpu_budget` pool)
+        let budget = rayon::current_num_threads();
+        let threads = match hnsw.max_indexing_threads as usize {
+            0 => budget,
+            n => n.min(budget),
+        };
+        let index = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
             Ok(pool) => pool.install(|| source.build(distance, build_params)),
             Err(_) => source.build(distance, build_params),
         };

@@ -67,18 +67,32 @@ async fn flush_loop(toc: Arc<TableOfContent>) {
 
 /// Runs the optimizers of every collection on a dedicated thread (graph
 /// builds are CPU-bound and must not stall the async reactor) until `stop`.
+///
+/// Optimization jobs run inside a pool of `threads` (the
+/// `optimizer_cpu_budget`), which graph builds never exceed.
 fn spawn_optimizer(
     toc: Arc<TableOfContent>,
     stop: Arc<std::sync::atomic::AtomicBool>,
+    threads: usize,
 ) -> std::thread::JoinHandle<()> {
     std::thread::Builder::new()
         .name("optimizer".into())
         .spawn(move || {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .thread_name(|i| format!("optimizer-{i}"))
+                .build()
+                .ok();
             while !stop.load(std::sync::atomic::Ordering::Acquire) {
                 let mut worked = false;
                 for name in toc.collection_names() {
                     if let Ok(c) = toc.get(&name) {
-                        match c.optimize() {
+                        let run = || c.optimize();
+                        let result = match &pool {
+                            Some(pool) => pool.install(run),
+                            None => run(),
+                        };
+                        match result {
                             Ok(ran) => worked |= ran,
                             Err(e) => error!(collection = %name, error = %e, "optimization failed"),
                         }
@@ -131,6 +145,7 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     info!(version = env!("CARGO_PKG_VERSION"), storage = %settings.storage.storage_path.display(), "starting Vectorizer");
     let storage_path = settings.storage.storage_path.clone();
     let defaults = settings.collection_defaults();
+    let optimizer_threads = settings.storage.performance.optimizer_threads();
     let toc = tokio::task::spawn_blocking(move || TableOfContent::open(&storage_path, defaults))
         .await?
         .context("opening storage")?;
@@ -148,7 +163,7 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     info!(%addr, "REST API listening");
     let flusher = tokio::spawn(flush_loop(toc.clone()));
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let optimizer = spawn_optimizer(toc.clone(), stop.clone());
+    let optimizer = spawn_optimizer(toc.clone(), stop.clone(), optimizer_threads);
     axum::serve(listener, http::router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await?;

@@ -43,6 +43,34 @@ pub struct StorageSettings {
     pub optimizers: OptimizerSettings,
     /// HNSW defaults.
     pub hnsw_index: HnswSettings,
+    /// Thread budgets.
+    pub performance: PerformanceSettings,
+}
+
+/// `storage.performance` section.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct PerformanceSettings {
+    /// Threads for optimization jobs: 0 chooses (every core on small
+    /// machines, all but one above 4 cores), negative leaves that many
+    /// cores free, positive uses exactly that many.
+    pub optimizer_cpu_budget: i64,
+    /// Search threads (0: automatic).
+    pub max_search_threads: u64,
+}
+
+impl PerformanceSettings {
+    /// Threads the optimizers may use.
+    pub fn optimizer_threads(&self) -> usize {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let threads = match self.optimizer_cpu_budget {
+            0 if cores <= 4 => cores,
+            0 => cores - 1,
+            n if n < 0 => cores.saturating_sub(n.unsigned_abs() as usize),
+            n => n as usize,
+        };
+        threads.max(1)
+    }
 }
 
 /// `storage.wal` section.
@@ -137,6 +165,7 @@ impl Default for StorageSettings {
             wal: WalSettings::default(),
             optimizers: OptimizerSettings::default(),
             hnsw_index: HnswSettings::default(),
+            performance: PerformanceSettings::default(),
         }
     }
 }

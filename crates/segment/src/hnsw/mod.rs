@@ -80,9 +80,7 @@ impl DenseVectors<'_> {
         let r = r..r + self.dim;
         match (self.data.chunks, query) {
             (ChunkRefs::F32(ch), DenseQuery::F32(q)) => self.distance.similarity(q, &ch[c][r]),
-            (ChunkRefs::F16(ch), DenseQuery::F32(q)) => {
-                self.distance.similarity_f16(q, &ch[c][r])
-            }
+            (ChunkRefs::F16(ch), DenseQuery::F32(q)) => self.distance.similarity_f16(q, &ch[c][r]),
             (ChunkRefs::U8(ch), DenseQuery::U8(q)) => self.distance.similarity_u8(q, &ch[c][r]),
             _ => f32::NEG_INFINITY,
         }
