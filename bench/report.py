@@ -69,6 +69,18 @@ def main():
         out.append("|---|---|---|---|---|---|")
         for r in sorted(filt, key=lambda r: (r["filter"], r["queries"], r["engine"], r["ef"])):
             out.append(f"| {r['engine']} | {r['filter']} | {r['queries']} | {r['ef']} | {r['qps']:,.0f} | {r['recall']:.3f} |")
+    wire = [r for r in rows if r["kind"] == "wire_search"]
+    ingest = next((r for r in rows if r["kind"] == "wire_ingest"), None)
+    if wire:
+        out.append("")
+        out.append("Server level (REST, qdrant-client `query_batch_points`, %d queries per request):" % wire[0]["batch"])
+        if ingest:
+            out.append(f"ingest {ingest['points']:,} points through REST until green: {ingest['seconds']:.1f} s ({ingest['segments']} segments)")
+        out.append("")
+        out.append("| transport | client threads | ef | queries/s | mean ms | p95 ms | p99 ms | recall@10 |")
+        out.append("|---|---|---|---|---|---|---|---|")
+        for r in wire:
+            out.append(f"| {r['transport']} | {r['threads']} | {r['ef']} | {r['rps']:,.0f} | {r['mean_ms']:.2f} | {r['p95_ms']:.2f} | {r['p99_ms']:.2f} | {r['recall']:.3f} |")
     text = "\n".join(out)
     print(text)
     if "--write" in sys.argv:
