@@ -238,3 +238,32 @@ def test_segments_and_optimizations_report(api, client, collection_name):
     q = data[1000].tolist()
     assert client.query_points(collection_name, q, limit=1).points[0].id == 1000
     assert client.scroll(collection_name, limit=3)[0][0].id == 400
+
+
+def test_on_disk_vectors_with_quantization(client, collection_name):
+    """The common memory-saving setup: original vectors on disk (mapped once
+    sealed), int8 codes in RAM; answers match exact search and survive a
+    restart of reads."""
+    local = QdrantClient(":memory:")
+    data = clustered(1500, 21)
+    points = [models.PointStruct(id=i, vector=v.tolist(), payload={"i": i}) for i, v in enumerate(data)]
+    client.create_collection(
+        collection_name,
+        vectors_config=models.VectorParams(size=DIM, distance=models.Distance.COSINE, on_disk=True),
+        optimizers_config=models.OptimizersConfigDiff(indexing_threshold=10),
+        quantization_config=models.ScalarQuantization(scalar=models.ScalarQuantizationConfig(type=models.ScalarType.INT8, always_ram=True)),
+    )
+    local.create_collection(collection_name, vectors_config=models.VectorParams(size=DIM, distance=models.Distance.COSINE))
+    for c in (client, local):
+        c.upsert(collection_name, points, wait=True)
+    wait_indexed(client, collection_name, 1500)
+    assert client.get_collection(collection_name).config.params.vectors.on_disk is True
+    for q in clustered(10, 22):
+        r = client.query_points(collection_name, q.tolist(), limit=5, search_params=models.SearchParams(exact=True)).points
+        l = local.query_points(collection_name, q.tolist(), limit=5).points
+        assert [p.id for p in r] == [p.id for p in l]
+        assert [p.score for p in r] == pytest.approx([p.score for p in l], abs=1e-5)
+    got = client.retrieve(collection_name, [7, 1499], with_vectors=True)
+    want = local.retrieve(collection_name, [7, 1499], with_vectors=True)
+    for a, b in zip(got, want):
+        assert a.vector == pytest.approx(b.vector, abs=1e-6)

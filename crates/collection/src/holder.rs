@@ -38,6 +38,8 @@ pub struct Held {
     pub segment: Segment,
     /// Graph files by vector name.
     pub graph_files: BTreeMap<String, String>,
+    /// Mapped vector files by vector name.
+    pub vector_files: BTreeMap<String, String>,
     pub(crate) dirty: AtomicBool,
 }
 
@@ -47,6 +49,7 @@ impl Held {
             key,
             segment,
             graph_files: BTreeMap::new(),
+            vector_files: BTreeMap::new(),
             dirty: AtomicBool::new(true),
         }
     }
@@ -57,6 +60,7 @@ impl Held {
             key,
             segment,
             graph_files: BTreeMap::new(),
+            vector_files: BTreeMap::new(),
             dirty: AtomicBool::new(false),
         }
     }
@@ -205,6 +209,22 @@ impl SegmentHolder {
         if let Some(h) = self.sealed.iter_mut().find(|h| h.key == key) {
             h.graph_files.insert(name.to_string(), file);
         }
+    }
+
+    /// Serves a sealed segment's vectors `name` from `file` (in `dir`),
+    /// written from them.
+    pub fn map_vectors(
+        &mut self,
+        key: u64,
+        name: &str,
+        dir: &std::path::Path,
+        file: String,
+    ) -> Result<()> {
+        if let Some(h) = self.sealed.iter_mut().find(|h| h.key == key) {
+            h.segment.map_vectors_file(name, &dir.join(&file))?;
+            h.vector_files.insert(name.to_string(), file);
+        }
+        Ok(())
     }
 
     /// Keys of the sealed segments, oldest first.
@@ -582,6 +602,7 @@ impl SegmentHolder {
                 for h in self.all_mut() {
                     h.touch().remove_vector_storage(name);
                     h.graph_files.remove(name);
+                    h.vector_files.remove(name);
                 }
             }
             Operation::CreateIndex(field, schema) => {

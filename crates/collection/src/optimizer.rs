@@ -20,7 +20,7 @@ use segment::selector::{PayloadSelector, VectorSelector};
 use crate::collection::Collection;
 use crate::config::{
     BinaryEncoding, BinaryQueryEncoding, CollectionConfig, CompressionRatio, HnswConfig,
-    MaxOptimizationThreads, QuantizationConfig, TurboBits,
+    MaxOptimizationThreads, Memory, QuantizationConfig, TurboBits,
 };
 use crate::error::Result;
 
@@ -87,6 +87,14 @@ pub fn quantization_method(config: &CollectionConfig, name: &str) -> Option<Meth
     })
 }
 
+/// Whether the vectors `name` live in a mapped file once sealed: `on_disk`,
+/// or a `memory` placement read from disk.
+pub fn vectors_on_disk(config: &CollectionConfig, name: &str) -> bool {
+    config.params.vectors.get(name).is_some_and(|p| {
+        p.on_disk == Some(true) || matches!(p.memory, Some(Memory::Cold | Memory::Cached))
+    })
+}
+
 /// Number of vectors of `dim` floats that fit in `kb` kilobytes.
 pub fn vectors_in_kb(kb: u64, dim: usize) -> usize {
     (kb as usize * 1024) / (dim.max(1) * 4)
@@ -100,6 +108,8 @@ enum Task {
     Index(u64, String),
     /// Rebuild the quantized vectors of a sealed segment's graph.
     Quantize(u64, String),
+    /// Move a sealed segment's vectors `name` to a mapped file.
+    ToDisk(u64, String),
     /// Rewrite sealed segments as one (merge), or one without its deleted
     /// points (vacuum); an empty result drops them.
     Merge(Vec<u64>),
@@ -110,7 +120,7 @@ impl Task {
     fn optimizer(&self) -> &'static str {
         match self {
             Task::Seal | Task::Index(..) => "indexing",
-            Task::Quantize(..) => "config_mismatch",
+            Task::Quantize(..) | Task::ToDisk(..) => "config_mismatch",
             Task::Merge(keys) if keys.len() == 1 => "vacuum",
             Task::Merge(_) => "merge",
         }
@@ -238,6 +248,9 @@ impl Collection {
                 continue;
             }
             for (name, _) in &names {
+                if vectors_on_disk(config, name) && !segment.vectors_mapped(name) {
+                    tasks.push(Task::ToDisk(key, name.clone()));
+                }
                 if !segment.has_graph(name) && segment.vectors_count(name) > 0 {
                     tasks.push(Task::Index(key, name.clone()));
                 } else if segment.has_graph(name)
@@ -287,7 +300,7 @@ impl Collection {
         let holder = self.shard.read();
         let keys = match task {
             Task::Seal => vec![holder.held().last().map_or(0, |h| h.key)],
-            Task::Index(k, _) | Task::Quantize(k, _) => vec![*k],
+            Task::Index(k, _) | Task::Quantize(k, _) | Task::ToDisk(k, _) => vec![*k],
             Task::Merge(keys) => keys.clone(),
         };
         keys.into_iter()
@@ -367,6 +380,7 @@ impl Collection {
                     Ok(())
                 }
                 Task::Merge(sources) => self.merge(&config, &sources),
+                Task::ToDisk(key, name) => self.move_to_disk(key, &name),
             };
             self.optimizing.store(false, Ordering::Release);
             self.tracker.lock().finish(match &result {
@@ -437,6 +451,24 @@ impl Collection {
         let mut holder = self.shard.write();
         holder.install_graph(key, name, index, quantized);
         Ok(())
+    }
+
+    /// Writes a sealed segment's vectors to a file (no lock held: they are
+    /// shared), then serves them from its mapping.
+    fn move_to_disk(&self, key: u64, name: &str) -> Result<()> {
+        let Some(source) = self
+            .shard
+            .read()
+            .sealed(key)
+            .and_then(|h| h.segment.graph_source(name))
+        else {
+            return Ok(());
+        };
+        let file = crate::shard::vectors_file(key, name);
+        let dir = self.shard.segments_dir();
+        source.write_file(&dir.join(&file))?;
+        drop(source);
+        self.shard.write().map_vectors(key, name, &dir, file)
     }
 
     fn quantize_sealed(&self, config: &CollectionConfig, key: u64, name: &str) {

@@ -37,6 +37,8 @@ struct Manifest {
 struct SealedEntry {
     key: u64,
     graphs: BTreeMap<String, String>,
+    #[serde(default)]
+    vectors: BTreeMap<String, String>,
 }
 
 /// Segments, their write-ahead log, and the lock order between them.
@@ -59,6 +61,11 @@ fn segment_file(key: u64) -> String {
 /// The file name of the graph of vector `name` in segment `key`.
 pub fn graph_file(key: u64, name: &str) -> String {
     format!("seg-{key}-{:08x}.hnsw", crc32fast::hash(name.as_bytes()))
+}
+
+/// The file name of the mapped vectors `name` of segment `key`.
+pub fn vectors_file(key: u64, name: &str) -> String {
+    format!("seg-{key}-{:08x}.vec", crc32fast::hash(name.as_bytes()))
 }
 
 /// The segment key a file in the segments directory belongs to.
@@ -99,6 +106,10 @@ impl Shard {
                         // derived state: the optimizer builds it again
                         Err(e) => tracing::warn!(file, error = %e, "graph not loaded"),
                     }
+                }
+                for (name, file) in &entry.vectors {
+                    held.segment.map_vectors_file(name, &seg_dir.join(file))?;
+                    held.vector_files.insert(name.clone(), file.clone());
                 }
                 sealed.push(held);
             }
@@ -195,6 +206,7 @@ impl Shard {
                 .map(|h| SealedEntry {
                     key: h.key,
                     graphs: h.graph_files.clone(),
+                    vectors: h.vector_files.clone(),
                 })
                 .collect(),
         };

@@ -197,7 +197,14 @@ proptest! {
     #[test]
     fn optimized_segments_equal_model(steps in proptest::collection::vec(seg_step(), 1..80)) {
         let dir = tempfile::tempdir().unwrap();
-        let mut c = Collection::create(dir.path(), segmented_config()).unwrap();
+        let mut config = segmented_config();
+        // half the runs keep sealed vectors in mapped files
+        if steps.len() % 2 == 0 {
+            config.params = serde_json::from_value(json!({"vectors": {"size": DIM, "distance": "Dot", "on_disk": true},
+                "shard_number": 1, "replication_factor": 1, "write_consistency_factor": 1, "on_disk_payload": true}))
+            .unwrap();
+        }
+        let mut c = Collection::create(dir.path(), config).unwrap();
         let mut model = Model::new();
         for s in steps {
             match s {
@@ -316,4 +323,71 @@ fn optimizers_seal_merge_and_vacuum() {
         .count();
     // two sealed segments with a graph each, and the appendable one
     assert_eq!(files, 5);
+}
+
+/// `on_disk` vectors of sealed segments are served from mapped files,
+/// before and after a restart, and survive merges and vector moves.
+#[test]
+fn on_disk_vectors_are_mapped() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = segmented_config();
+    config.params = serde_json::from_value(json!({"vectors": {"size": DIM, "distance": "Dot", "on_disk": true},
+        "shard_number": 1, "replication_factor": 1, "write_consistency_factor": 1, "on_disk_payload": true}))
+    .unwrap();
+    let c = Collection::create(dir.path(), config).unwrap();
+    let mut model = Model::new();
+    for batch in 0..5u64 {
+        let points: Vec<PointData> = (batch * 6..batch * 6 + 6)
+            .map(|id| PointData {
+                id: PointId::Num(id),
+                vectors: [(String::new(), Vector::Dense(vector(id as f32)))].into(),
+                payload: payload(json!({"p": id})),
+            })
+            .collect();
+        for p in &points {
+            let PointId::Num(id) = p.id else {
+                unreachable!()
+            };
+            model.insert(id, (vector(id as f32), p.payload.clone()));
+        }
+        c.update(UpdateRequest::Upsert {
+            points,
+            update_filter: None,
+            mode: UpdateMode::Upsert,
+        })
+        .unwrap();
+        c.optimize().unwrap();
+    }
+    check(&c, &model);
+    let vec_files = |dir: &std::path::Path| {
+        std::fs::read_dir(dir.join("0/segments"))
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .ends_with(".vec")
+            })
+            .count()
+    };
+    c.flush().unwrap();
+    assert_eq!(vec_files(dir.path()), 2, "one file per sealed segment");
+    // moving a point out of a mapped segment
+    c.update(UpdateRequest::UpdateVectors {
+        points: vec![(
+            PointId::Num(2),
+            [(String::new(), Vector::Dense(vector(50.0)))].into(),
+        )],
+        update_filter: None,
+    })
+    .unwrap();
+    model.get_mut(&2).unwrap().0 = vector(50.0);
+    c.optimize().unwrap();
+    check(&c, &model);
+    c.flush().unwrap();
+    drop(c);
+    let c = Collection::open(dir.path()).unwrap();
+    check(&c, &model);
+    assert!(vec_files(dir.path()) >= 2);
 }

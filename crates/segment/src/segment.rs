@@ -121,6 +121,30 @@ impl Segment {
             .map_or(0, |s| self.id_map.values().filter(|&&o| s.has(o)).count())
     }
 
+    /// Whether the dense vectors of `name` are served from a mapped file.
+    pub fn vectors_mapped(&self, name: &str) -> bool {
+        matches!(self.vectors.get(name), Some(VectorStorage::Dense { data, .. }) if data.is_mapped())
+    }
+
+    /// Writes the dense vectors of `name` to a flat file at `path`; returns
+    /// whether `name` is a dense storage.
+    pub fn write_vectors_file(&self, name: &str, path: &Path) -> Result<bool> {
+        match self.vectors.get(name) {
+            Some(VectorStorage::Dense { data, .. }) => data.write_file(path).map(|_| true),
+            _ => Ok(false),
+        }
+    }
+
+    /// Serves the dense vectors of `name` from the file at `path` (written
+    /// by [`Segment::write_vectors_file`] from these vectors).
+    pub fn map_vectors_file(&mut self, name: &str, path: &Path) -> Result<()> {
+        if let Some(VectorStorage::Dense { data, .. }) = self.vectors_mut().get_mut(name) {
+            let element = data.element();
+            data.map_file(path, element)?;
+        }
+        Ok(())
+    }
+
     /// Names of the vector storages.
     pub fn vector_names(&self) -> Vec<String> {
         self.vectors.keys().cloned().collect()

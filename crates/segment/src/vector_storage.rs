@@ -1,5 +1,7 @@
 //! Per-name vector storage indexed by internal offset.
 
+use std::sync::Arc;
+
 use half::f16;
 use serde::{Deserialize, Serialize};
 
@@ -65,10 +67,11 @@ impl VectorKind {
 /// scans, small enough that growing never copies much.
 const CHUNK_BYTES: usize = 4 << 20;
 
-/// Dense elements in fixed-size chunks, `dim` per offset, in the storage's
-/// type. A chunk holds a power of two of vectors, so an offset splits into
-/// chunk and slot with a shift; chunks are never reallocated, so the
-/// storage grows without copying (or doubling) what it holds.
+/// Dense elements, `dim` per offset, in the storage's type: in RAM as
+/// fixed-size chunks (a power of two of vectors each, so an offset splits
+/// into chunk and slot with a shift, and growing never copies what is
+/// held), or mapped from a flat file (`on_disk` vectors of sealed
+/// segments, served from the page cache).
 #[derive(Debug, Clone)]
 pub struct DenseData {
     dim: usize,
@@ -82,51 +85,92 @@ enum Chunks {
     F32(Vec<Vec<f32>>),
     F16(Vec<Vec<f16>>),
     U8(Vec<Vec<u8>>),
+    /// A flat little-endian file of `element`s.
+    Mapped {
+        map: Arc<memmap2::Mmap>,
+        element: Element,
+    },
 }
 
-/// A borrowed view of [`DenseData`].
+/// Elements of one type, in chunks or flat.
 #[derive(Debug, Clone, Copy)]
-pub struct DenseSlice<'a> {
+enum Layout<'a, T> {
+    Chunks(&'a [Vec<T>]),
+    Flat(&'a [T]),
+}
+
+/// Read access to dense vectors of element type `T`.
+#[derive(Debug, Clone, Copy)]
+pub struct Typed<'a, T> {
     dim: usize,
     shift: u32,
-    /// The chunks, by element type.
-    pub chunks: ChunkRefs<'a>,
+    layout: Layout<'a, T>,
 }
 
-/// The chunks of a [`DenseSlice`].
-#[derive(Debug, Clone, Copy)]
-pub enum ChunkRefs<'a> {
-    /// 32-bit floats.
-    F32(&'a [Vec<f32>]),
-    /// 16-bit floats.
-    F16(&'a [Vec<f16>]),
-    /// Bytes.
-    U8(&'a [Vec<u8>]),
-}
-
-impl DenseSlice<'_> {
-    /// Chunk index and element position of `offset`.
+impl<'a, T> Typed<'a, T> {
+    /// The vector at `offset` (which must be below the slot count).
     #[inline]
-    pub fn locate(&self, offset: u32) -> (usize, usize) {
+    pub fn get(&self, offset: u32) -> &'a [T] {
         let o = offset as usize;
-        (o >> self.shift, (o & ((1 << self.shift) - 1)) * self.dim)
+        match self.layout {
+            Layout::Chunks(c) => {
+                let at = (o & ((1 << self.shift) - 1)) * self.dim;
+                &c[o >> self.shift][at..at + self.dim]
+            }
+            Layout::Flat(f) => &f[o * self.dim..(o + 1) * self.dim],
+        }
     }
 
-    /// Dimension.
-    pub fn dim(&self) -> usize {
-        self.dim
+    /// The first element of the vector at `offset`, if there is a slot.
+    #[inline]
+    pub fn first(&self, offset: u32) -> Option<&'a T> {
+        let o = offset as usize;
+        match self.layout {
+            Layout::Chunks(c) => c
+                .get(o >> self.shift)?
+                .get((o & ((1 << self.shift) - 1)) * self.dim),
+            Layout::Flat(f) => f.get(o * self.dim),
+        }
     }
+}
+
+/// A borrowed view of [`DenseData`], by element type.
+#[derive(Debug, Clone, Copy)]
+pub enum DenseSlice<'a> {
+    /// 32-bit floats.
+    F32(Typed<'a, f32>),
+    /// 16-bit floats.
+    F16(Typed<'a, f16>),
+    /// Bytes.
+    U8(Typed<'a, u8>),
+}
+
+fn element_size(element: Element) -> usize {
+    match element {
+        Element::F32 => 4,
+        Element::F16 => 2,
+        Element::U8 => 1,
+    }
+}
+
+/// `bytes` as a slice of `T` (a little-endian file mapped page-aligned).
+fn cast<T>(bytes: &[u8]) -> &[T] {
+    let size = std::mem::size_of::<T>();
+    assert!(
+        (bytes.as_ptr() as usize).is_multiple_of(std::mem::align_of::<T>()),
+        "mapped vectors are page-aligned"
+    );
+    // SAFETY: the pointer is aligned for `T` (checked above), the length
+    // is rounded down to whole elements, and f32 / f16 / u8 accept every
+    // bit pattern; mapped files are only used on little-endian targets,
+    // where the file's byte order is the native one.
+    unsafe { std::slice::from_raw_parts(bytes.as_ptr() as *const T, bytes.len() / size) }
 }
 
 impl DenseData {
     /// No vectors of `dim` elements of type `element`.
     pub fn new(element: Element, dim: usize) -> Self {
-        let size = match element {
-            Element::F32 => 4,
-            Element::F16 => 2,
-            Element::U8 => 1,
-        };
-        let per_chunk = (CHUNK_BYTES / (dim.max(1) * size)).max(1);
+        let per_chunk = (CHUNK_BYTES / (dim.max(1) * element_size(element))).max(1);
         let shift = usize::BITS - 1 - per_chunk.leading_zeros();
         let chunks = match element {
             Element::F32 => Chunks::F32(Vec::new()),
@@ -142,30 +186,51 @@ impl DenseData {
             Chunks::F32(_) => Element::F32,
             Chunks::F16(_) => Element::F16,
             Chunks::U8(_) => Element::U8,
+            Chunks::Mapped { element, .. } => element,
         }
     }
 
-    fn chunk_count(&self) -> usize {
-        match &self.chunks {
-            Chunks::F32(c) => c.len(),
-            Chunks::F16(c) => c.len(),
-            Chunks::U8(c) => c.len(),
-        }
+    /// Whether the vectors are mapped from a file.
+    pub fn is_mapped(&self) -> bool {
+        matches!(self.chunks, Chunks::Mapped { .. })
     }
 
     /// Number of vector slots.
     pub fn slots(&self) -> usize {
-        self.chunk_count() << self.shift
+        match &self.chunks {
+            Chunks::F32(c) => c.len() << self.shift,
+            Chunks::F16(c) => c.len() << self.shift,
+            Chunks::U8(c) => c.len() << self.shift,
+            Chunks::Mapped { map, element } => {
+                map.len() / (self.dim.max(1) * element_size(*element))
+            }
+        }
+    }
+
+    /// Copies mapped vectors back into RAM chunks (before a write).
+    fn to_ram(&mut self) {
+        if let Chunks::Mapped { element, .. } = self.chunks {
+            let mut owned = DenseData::new(element, self.dim);
+            for o in 0..self.slots() as u32 {
+                owned.write(o, &self.read(o));
+            }
+            *self = owned;
+        }
     }
 
     /// Adds zeroed chunks until there are at least `slots` vector slots.
     pub(crate) fn ensure_slots(&mut self, slots: usize) {
+        if self.slots() >= slots {
+            return;
+        }
+        self.to_ram();
         let len = self.dim << self.shift;
         while self.slots() < slots {
             match &mut self.chunks {
                 Chunks::F32(c) => c.push(vec![0.0; len]),
                 Chunks::F16(c) => c.push(vec![f16::ZERO; len]),
                 Chunks::U8(c) => c.push(vec![0; len]),
+                Chunks::Mapped { .. } => unreachable!("copied to RAM above"),
             }
         }
     }
@@ -174,7 +239,9 @@ impl DenseData {
     /// needed.
     pub(crate) fn write(&mut self, offset: u32, v: &[f32]) {
         self.ensure_slots(offset as usize + 1);
-        let (c, at) = self.as_slice().locate(offset);
+        self.to_ram();
+        let o = offset as usize;
+        let (c, at) = (o >> self.shift, (o & ((1 << self.shift) - 1)) * self.dim);
         let n = v.len().min(self.dim);
         match &mut self.chunks {
             Chunks::F32(ch) => ch[c][at..at + n].copy_from_slice(&v[..n]),
@@ -186,6 +253,7 @@ impl DenseData {
                 .iter_mut()
                 .zip(v)
                 .for_each(|(o, x)| *o = *x as u8),
+            Chunks::Mapped { .. } => unreachable!("copied to RAM above"),
         }
     }
 
@@ -194,24 +262,48 @@ impl DenseData {
         if offset as usize >= self.slots() {
             return vec![0.0; self.dim];
         }
-        let (c, at) = self.as_slice().locate(offset);
-        let n = self.dim;
-        match &self.chunks {
-            Chunks::F32(ch) => ch[c][at..at + n].to_vec(),
-            Chunks::F16(ch) => ch[c][at..at + n].iter().map(|x| x.to_f32()).collect(),
-            Chunks::U8(ch) => ch[c][at..at + n].iter().map(|&x| x as f32).collect(),
+        match self.as_slice() {
+            DenseSlice::F32(t) => t.get(offset).to_vec(),
+            DenseSlice::F16(t) => t.get(offset).iter().map(|x| x.to_f32()).collect(),
+            DenseSlice::U8(t) => t.get(offset).iter().map(|&x| x as f32).collect(),
         }
     }
 
     /// A borrowed view.
     pub fn as_slice(&self) -> DenseSlice<'_> {
-        DenseSlice {
-            dim: self.dim,
-            shift: self.shift,
-            chunks: match &self.chunks {
-                Chunks::F32(c) => ChunkRefs::F32(c),
-                Chunks::F16(c) => ChunkRefs::F16(c),
-                Chunks::U8(c) => ChunkRefs::U8(c),
+        let (dim, shift) = (self.dim, self.shift);
+        match &self.chunks {
+            Chunks::F32(c) => DenseSlice::F32(Typed {
+                dim,
+                shift,
+                layout: Layout::Chunks(c),
+            }),
+            Chunks::F16(c) => DenseSlice::F16(Typed {
+                dim,
+                shift,
+                layout: Layout::Chunks(c),
+            }),
+            Chunks::U8(c) => DenseSlice::U8(Typed {
+                dim,
+                shift,
+                layout: Layout::Chunks(c),
+            }),
+            Chunks::Mapped { map, element } => match element {
+                Element::F32 => DenseSlice::F32(Typed {
+                    dim,
+                    shift,
+                    layout: Layout::Flat(cast(map)),
+                }),
+                Element::F16 => DenseSlice::F16(Typed {
+                    dim,
+                    shift,
+                    layout: Layout::Flat(cast(map)),
+                }),
+                Element::U8 => DenseSlice::U8(Typed {
+                    dim,
+                    shift,
+                    layout: Layout::Flat(cast(map)),
+                }),
             },
         }
     }
@@ -223,6 +315,55 @@ impl DenseData {
             out.write(i as u32, v);
         }
         out
+    }
+
+    /// Writes the vectors to `path` as one flat little-endian file, for
+    /// [`DenseData::map_file`].
+    pub fn write_file(&self, path: &std::path::Path) -> crate::error::Result<()> {
+        crate::segment::write_atomically_with(path, |out| {
+            for o in 0..self.slots() as u32 {
+                match self.as_slice() {
+                    DenseSlice::F32(t) => t
+                        .get(o)
+                        .iter()
+                        .try_for_each(|x| out.write_all(&x.to_le_bytes()))?,
+                    DenseSlice::F16(t) => t
+                        .get(o)
+                        .iter()
+                        .try_for_each(|x| out.write_all(&x.to_le_bytes()))?,
+                    DenseSlice::U8(t) => out.write_all(t.get(o))?,
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Serves the vectors from the flat file at `path` (written by
+    /// [`DenseData::write_file`]).
+    /// Big-endian targets keep the vectors in RAM.
+    pub fn map_file(
+        &mut self,
+        path: &std::path::Path,
+        element: Element,
+    ) -> crate::error::Result<()> {
+        if cfg!(target_endian = "big") {
+            return Ok(());
+        }
+        let file = std::fs::File::open(path)?;
+        // SAFETY: vector files are written once (to a temporary name, then
+        // renamed) and never modified in place.
+        let map = unsafe { memmap2::Mmap::map(&file)? };
+        if map.len() % (self.dim.max(1) * element_size(element)) != 0 {
+            return Err(crate::error::SegmentError::Corrupted(format!(
+                "{}: not a whole number of vectors",
+                path.display()
+            )));
+        }
+        self.chunks = Chunks::Mapped {
+            map: Arc::new(map),
+            element,
+        };
+        Ok(())
     }
 }
 

@@ -28,7 +28,11 @@ fn build(distance: Distance, n: usize, dim: usize) -> Segment {
     let mut next = rand_stream(11);
     let mut segment = Segment::new(&[(String::new(), VectorKind::dense(dim))].into());
     segment
-        .create_index(0, "bucket", PayloadFieldSchema::Type(PayloadSchemaType::Keyword))
+        .create_index(
+            0,
+            "bucket",
+            PayloadFieldSchema::Type(PayloadSchemaType::Keyword),
+        )
         .unwrap();
     for i in 0..n {
         let mut v: Vec<f32> = (0..dim).map(|_| next()).collect();
@@ -42,7 +46,10 @@ fn build(distance: Distance, n: usize, dim: usize) -> Segment {
             _ if i % 2 == 0 => "half",
             _ => "rest",
         };
-        let payload: Payload = serde_json::json!({"bucket": bucket}).as_object().unwrap().clone();
+        let payload: Payload = serde_json::json!({"bucket": bucket})
+            .as_object()
+            .unwrap()
+            .clone();
         let vectors: NamedVectors = [(String::new(), Vector::Dense(v))].into();
         segment.upsert(1, PointId::Num(i as u64), vectors, payload);
     }
@@ -71,10 +78,16 @@ fn filter(bucket: &str) -> Filter {
 #[test]
 fn filtered_recall_at_every_selectivity() {
     let (n, dim) = (4000, 16);
-    for distance in [Distance::Cosine, Distance::Dot, Distance::Euclid, Distance::Manhattan] {
+    for distance in [
+        Distance::Cosine,
+        Distance::Dot,
+        Distance::Euclid,
+        Distance::Manhattan,
+    ] {
         let segment = build(distance, n, dim);
         let mut next = rand_stream(99);
-        for (bucket, scan_threshold) in [("one", 100), ("ten", 100), ("half", 100), ("ten", 10_000)] {
+        for (bucket, scan_threshold) in [("one", 100), ("ten", 100), ("half", 100), ("ten", 10_000)]
+        {
             let f = filter(bucket);
             let (mut hit, mut total) = (0, 0);
             for _ in 0..30 {
@@ -83,7 +96,14 @@ fn filtered_recall_at_every_selectivity() {
                     segment::vectors::normalize(&mut q);
                 }
                 let truth: Vec<u32> = segment
-                    .search_exact("", &QueryVector::Dense(q.clone()), distance, Some(&f), None, 10)
+                    .search_exact(
+                        "",
+                        &QueryVector::Dense(q.clone()),
+                        distance,
+                        Some(&f),
+                        None,
+                        10,
+                    )
                     .iter()
                     .map(|h| h.offset)
                     .collect();
@@ -98,7 +118,10 @@ fn filtered_recall_at_every_selectivity() {
                 for h in &found {
                     let id = segment.id_of(h.offset).unwrap();
                     let PointId::Num(i) = id else { panic!() };
-                    assert!(segment.matches(h.offset, &f), "hit {i} does not match {bucket}");
+                    assert!(
+                        segment.matches(h.offset, &f),
+                        "hit {i} does not match {bucket}"
+                    );
                 }
                 total += truth.len();
                 hit += truth
@@ -107,7 +130,10 @@ fn filtered_recall_at_every_selectivity() {
                     .count();
             }
             let recall = hit as f64 / total as f64;
-            assert!(recall >= 0.95, "{distance:?} {bucket} (scan below {scan_threshold}): recall {recall}");
+            assert!(
+                recall >= 0.95,
+                "{distance:?} {bucket} (scan below {scan_threshold}): recall {recall}"
+            );
         }
     }
 }

@@ -12,7 +12,7 @@ mod search;
 mod visited;
 
 use crate::distance::Distance;
-use crate::vector_storage::{ChunkRefs, DenseQuery, DenseSlice};
+use crate::vector_storage::{DenseQuery, DenseSlice};
 
 pub use build::HnswBuilder;
 
@@ -56,32 +56,26 @@ impl DenseVectors<'_> {
     /// Ranking similarity (larger is better) of two stored vectors.
     #[inline]
     pub fn similarity(&self, a: u32, b: u32) -> f32 {
-        let ((ca, ra), (cb, rb)) = (self.data.locate(a), self.data.locate(b));
-        let dim = self.dim;
-        match self.data.chunks {
-            ChunkRefs::F32(c) => self
-                .distance
-                .similarity(&c[ca][ra..ra + dim], &c[cb][rb..rb + dim]),
-            ChunkRefs::F16(c) => F16_BUF.with_borrow_mut(|buf| {
+        match self.data {
+            DenseSlice::F32(t) => self.distance.similarity(t.get(a), t.get(b)),
+            DenseSlice::F16(t) => F16_BUF.with_borrow_mut(|buf| {
                 buf.clear();
-                buf.extend(c[ca][ra..ra + dim].iter().map(|x| x.to_f32()));
-                self.distance.similarity_f16(buf, &c[cb][rb..rb + dim])
+                buf.extend(t.get(a).iter().map(|x| x.to_f32()));
+                self.distance.similarity_f16(buf, t.get(b))
             }),
-            ChunkRefs::U8(c) => self
-                .distance
-                .similarity_u8(&c[ca][ra..ra + dim], &c[cb][rb..rb + dim]),
+            DenseSlice::U8(t) => self.distance.similarity_u8(t.get(a), t.get(b)),
         }
     }
 
     /// Similarity of a stored vector to a query prepared for this storage.
     #[inline]
     pub fn similarity_to(&self, query: &DenseQuery, offset: u32) -> f32 {
-        let (c, r) = self.data.locate(offset);
-        let r = r..r + self.dim;
-        match (self.data.chunks, query) {
-            (ChunkRefs::F32(ch), DenseQuery::F32(q)) => self.distance.similarity(q, &ch[c][r]),
-            (ChunkRefs::F16(ch), DenseQuery::F32(q)) => self.distance.similarity_f16(q, &ch[c][r]),
-            (ChunkRefs::U8(ch), DenseQuery::U8(q)) => self.distance.similarity_u8(q, &ch[c][r]),
+        match (self.data, query) {
+            (DenseSlice::F32(t), DenseQuery::F32(q)) => self.distance.similarity(q, t.get(offset)),
+            (DenseSlice::F16(t), DenseQuery::F32(q)) => {
+                self.distance.similarity_f16(q, t.get(offset))
+            }
+            (DenseSlice::U8(t), DenseQuery::U8(q)) => self.distance.similarity_u8(q, t.get(offset)),
             _ => f32::NEG_INFINITY,
         }
     }
@@ -89,23 +83,13 @@ impl DenseVectors<'_> {
     /// Hints the CPU to load the vector at `offset` into cache.
     #[inline]
     pub fn prefetch(&self, offset: u32) {
-        let (c, r) = self.data.locate(offset);
-        match self.data.chunks {
-            ChunkRefs::F32(ch) => {
-                if let Some(v) = ch.get(c).and_then(|v| v.get(r)) {
-                    prefetch(v as *const f32 as *const u8)
-                }
-            }
-            ChunkRefs::F16(ch) => {
-                if let Some(v) = ch.get(c).and_then(|v| v.get(r)) {
-                    prefetch(v as *const _ as *const u8)
-                }
-            }
-            ChunkRefs::U8(ch) => {
-                if let Some(v) = ch.get(c).and_then(|v| v.get(r)) {
-                    prefetch(v)
-                }
-            }
+        let first = match self.data {
+            DenseSlice::F32(t) => t.first(offset).map(|v| v as *const f32 as *const u8),
+            DenseSlice::F16(t) => t.first(offset).map(|v| v as *const _ as *const u8),
+            DenseSlice::U8(t) => t.first(offset).map(|v| v as *const u8),
+        };
+        if let Some(p) = first {
+            prefetch(p);
         }
     }
 }

@@ -64,6 +64,11 @@ impl GraphSource {
         HnswBuilder::new(params, vectors, self.offsets.clone()).build()
     }
 
+    /// Writes the vectors to a flat file (see [`Segment::map_vectors_file`]).
+    pub fn write_file(&self, path: &std::path::Path) -> crate::error::Result<()> {
+        self.dense().1.write_file(path)
+    }
+
     /// Quantizes the vectors.
     pub fn quantize(&self, method: Method, distance: Distance) -> QuantizedVectors {
         let (dim, data) = self.dense();
