@@ -208,7 +208,7 @@ impl DenseData {
     }
 
     /// Copies mapped vectors back into RAM chunks (before a write).
-    fn to_ram(&mut self) {
+    fn load_into_ram(&mut self) {
         if let Chunks::Mapped { element, .. } = self.chunks {
             let mut owned = DenseData::new(element, self.dim);
             for o in 0..self.slots() as u32 {
@@ -223,7 +223,7 @@ impl DenseData {
         if self.slots() >= slots {
             return;
         }
-        self.to_ram();
+        self.load_into_ram();
         let len = self.dim << self.shift;
         while self.slots() < slots {
             match &mut self.chunks {
@@ -239,7 +239,7 @@ impl DenseData {
     /// needed.
     pub(crate) fn write(&mut self, offset: u32, v: &[f32]) {
         self.ensure_slots(offset as usize + 1);
-        self.to_ram();
+        self.load_into_ram();
         let o = offset as usize;
         let (c, at) = (o >> self.shift, (o & ((1 << self.shift) - 1)) * self.dim);
         let n = v.len().min(self.dim);
