@@ -42,7 +42,12 @@ def writer(url, acked, maybe_touched, stop, rng):
 def test_acknowledged_writes_survive_kill_9(tmpdir_path):
     rng = random.Random(1234)
     server = Server(tmpdir_path, {"QDRANT__STORAGE__OPTIMIZERS__FLUSH_INTERVAL_SEC": "1"}).start()
-    requests.put(server.url + "/collections/crash", json={"vectors": {"size": 4, "distance": "Dot"}}).raise_for_status()
+    # segments are sealed every 64 points, indexed, moved to mapped files and
+    # merged all along: kills land in the middle of optimizations too
+    requests.put(server.url + "/collections/crash", json={
+        "vectors": {"size": 4, "distance": "Dot", "on_disk": True},
+        "optimizers_config": {"indexing_threshold": 1, "default_segment_number": 2},
+    }).raise_for_status()
     acked = {}
     maybe_touched = set()
     try:
@@ -73,6 +78,8 @@ def test_acknowledged_writes_survive_kill_9(tmpdir_path):
                     abs(a - b) < 1e-6 for a, b in zip(points[i]["vector"], p["vector"])
                 )
         assert len(acked) > 0
+        info = requests.get(server.url + "/collections/crash").json()["result"]
+        assert info["segments_count"] >= 2, info
     finally:
         server.stop()
 
