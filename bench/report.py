@@ -22,7 +22,8 @@ def qps_at_recall(rows, target):
 
 def main():
     rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip().startswith("{")]
-    engines = sorted({r["engine"] for r in rows}, key=lambda e: (e != "vectorizer", e))
+    ours = lambda e: e.startswith("vectorizer")
+    engines = sorted({r["engine"] for r in rows}, key=lambda e: (not ours(e), e))
     out = []
     meta_path = os.path.join(os.path.dirname(sys.argv[1]), "meta.json")
     meta = json.load(open(meta_path)) if os.path.exists(meta_path) else {}
@@ -42,7 +43,7 @@ def main():
             qd, qx = qps_at_recall(s("q_def"), 0.95), qps_at_recall(s("q_ex"), 0.95)
             recalls = "/".join(f"{r['recall']:.3f}" for r in sorted(s("q_def"), key=lambda r: r["ef"]))
             table[(e, t)] = (build, qd, qx, recalls, mem.get("peak_rss_mb"))
-            if e != "vectorizer":
+            if not ours(e):
                 for i, v in ((0, build), (1, qd), (2, qx)):
                     if v is not None:
                         cur = best[(t, i)]
@@ -51,17 +52,16 @@ def main():
     for (e, t), (build, qd, qx, recalls, rss) in table.items():
         out.append(f"| {e} | {t} | {fmt(build, 1)} | {fmt(qd)} | {fmt(qx)} | {recalls} | {fmt(rss)} |")
     out.append("")
-    for t in (1, 2):
-        if ("vectorizer", t) in table:
-            build, qd, qx, _, _ = table[("vectorizer", t)]
-            parts = []
-            if build and best[(t, 0)]:
-                parts.append(f"build {best[(t, 0)] / build:.2f}x the best peer's speed")
-            if qd and best[(t, 1)]:
-                parts.append(f"q_def QPS {qd / best[(t, 1)]:.2f}x the best peer")
-            if qx and best[(t, 2)]:
-                parts.append(f"q_ex QPS {qx / best[(t, 2)]:.2f}x the best peer")
-            out.append(f"- Vectorizer, {t} thread(s): " + "; ".join(parts))
+    for (e, t) in [k for k in table if ours(k[0])]:
+        build, qd, qx, _, _ = table[(e, t)]
+        parts = []
+        if build and best[(t, 0)]:
+            parts.append(f"build {best[(t, 0)] / build:.2f}x the best peer's speed")
+        if qd and best[(t, 1)]:
+            parts.append(f"q_def QPS {qd / best[(t, 1)]:.2f}x the best peer")
+        if qx and best[(t, 2)]:
+            parts.append(f"q_ex QPS {qx / best[(t, 2)]:.2f}x the best peer")
+        out.append(f"- {e}, {t} thread(s): " + "; ".join(parts))
     filt = [r for r in rows if r["kind"] == "search" and r["filter"] != "none"]
     if filt:
         out.append("")

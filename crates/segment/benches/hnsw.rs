@@ -95,6 +95,14 @@ fn main() {
         Ok("pq16") => Some(Method::Product { sub_dim: 4 }),
         _ => None,
     };
+    // the engine's name in the report: BENCH_ENGINE, or by quantization
+    let engine = std::env::var("BENCH_ENGINE").unwrap_or_else(|_| match quant {
+        None => "vectorizer".into(),
+        Some(_) => format!(
+            "vectorizer-{}",
+            std::env::var("BENCH_QUANT").unwrap_or_default()
+        ),
+    });
     let oversampling: f64 = std::env::var("BENCH_OVERSAMPLING")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -136,7 +144,17 @@ fn main() {
         let v: NamedVectors = [(String::new(), Vector::Dense(v))].into();
         segment.upsert(1, PointId::Num(i as u64), v, payload);
     }
-    for threads in [1usize, 2] {
+    // BENCH_THREADS=1: only the single-thread pass; BENCH_GRAPH=path: load
+    // the graph from that file if it exists (else build and save it), for
+    // profiling searches without rebuilding
+    let passes: Vec<usize> = match std::env::var("BENCH_THREADS").as_deref() {
+        Ok("1") => vec![1],
+        _ => vec![1, 2],
+    };
+    let cached = std::env::var("BENCH_GRAPH")
+        .ok()
+        .map(std::path::PathBuf::from);
+    for threads in passes {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
@@ -144,17 +162,26 @@ fn main() {
         let t = Instant::now();
         segment.drop_graph("");
         let snapshot = segment.graph_source("").expect("dense vectors");
-        let index = pool.install(|| {
-            snapshot.build(
-                Distance::Dot,
-                HnswParams {
-                    m,
-                    ef_construct: efc,
-                    seed: 42,
-                    deterministic: false,
-                },
-            )
-        });
+        let index = match cached.as_ref().filter(|p| p.exists()) {
+            Some(path) => segment::hnsw::HnswIndex::load(path).expect("graph file"),
+            None => {
+                let index = pool.install(|| {
+                    snapshot.build(
+                        Distance::Dot,
+                        HnswParams {
+                            m,
+                            ef_construct: efc,
+                            seed: 42,
+                            deterministic: false,
+                        },
+                    )
+                });
+                if let Some(path) = &cached {
+                    index.save(path).expect("save graph");
+                }
+                index
+            }
+        };
         let quantized = quant.map(|method| (method, snapshot.quantize(method, Distance::Dot)));
         let version = snapshot.version;
         drop(snapshot);
@@ -162,14 +189,16 @@ fn main() {
         let build = t.elapsed().as_secs_f64();
         println!(
             "{}",
-            serde_json::json!({"engine": "vectorizer", "kind": "build", "threads": threads, "seconds": build, "kernels": segment::distance::kernels().name})
+            serde_json::json!({"engine": engine, "kind": "build", "threads": threads, "seconds": build, "kernels": segment::distance::kernels().name})
         );
         for qset in ["q_def", "q_ex"] {
             let queries = read_f32(&format!("{dir}/{qset}.f32"));
             let gt = read_u32(&format!("{dir}/{qset}.gt"));
             let nq = queries.len() / dim;
             for (filter_name, mask) in [("none", None), ("1%", Some(&f1)), ("10%", Some(&f10))] {
-                if filter_name != "none" && threads == 2 {
+                if filter_name != "none"
+                    && (threads == 2 || std::env::var("BENCH_FILTERS").as_deref() == Ok("none"))
+                {
                     continue;
                 }
                 let filter = mask.map(|_| {
@@ -233,7 +262,7 @@ fn main() {
                     }
                     println!(
                         "{}",
-                        serde_json::json!({"engine": "vectorizer", "kind": "search", "threads": threads, "queries": qset, "filter": filter_name,
+                        serde_json::json!({"engine": engine, "kind": "search", "threads": threads, "queries": qset, "filter": filter_name,
                                            "ef": ef, "qps": nq as f64 / secs, "recall": hit as f64 / total as f64})
                     );
                 }
@@ -242,6 +271,6 @@ fn main() {
     }
     println!(
         "{}",
-        serde_json::json!({"engine": "vectorizer", "kind": "memory", "peak_rss_mb": peak_rss_mb(), "raw_vectors_mb": (n * dim * 4) as f64 / 1048576.0})
+        serde_json::json!({"engine": engine, "kind": "memory", "peak_rss_mb": peak_rss_mb(), "raw_vectors_mb": (n * dim * 4) as f64 / 1048576.0})
     );
 }

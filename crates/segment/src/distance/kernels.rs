@@ -280,6 +280,7 @@ pub fn portable() -> Kernels {
         dot_u8: typed::scalar::dot_u8,
         l2_u8: typed::scalar::l2_u8,
         l1_u8: typed::scalar::l1_u8,
+        dot_u8_i8: typed::scalar::dot_u8_i8,
     }
 }
 
@@ -302,13 +303,21 @@ pub fn available() -> Vec<Kernels> {
             dot_u8: typed::avx2::dot_u8,
             l2_u8: typed::avx2::l2_u8,
             l1_u8: typed::avx2::l1_u8,
+            dot_u8_i8: typed::avx2::dot_u8_i8,
         };
         if is_x86_feature_detected!("avx512f") {
+            let vnni =
+                is_x86_feature_detected!("avx512bw") && is_x86_feature_detected!("avx512vnni");
             out.push(Kernels {
-                name: "avx512f",
+                name: if vnni { "avx512f+vnni" } else { "avx512f" },
                 dot: super::avx512::dot,
                 l2_squared: super::avx512::l2_squared,
                 l1: super::avx512::l1,
+                dot_u8_i8: if vnni {
+                    typed::vnni::dot_u8_i8
+                } else {
+                    typed::avx2::dot_u8_i8
+                },
                 ..avx2
             });
         }

@@ -145,6 +145,8 @@ pub struct Kernels {
     pub l2_u8: fn(&[u8], &[u8]) -> u32,
     /// Manhattan distance of byte vectors.
     pub l1_u8: fn(&[u8], &[u8]) -> u32,
+    /// Dot product of unsigned and signed bytes (scalar quantization).
+    pub dot_u8_i8: fn(&[u8], &[i8]) -> i64,
 }
 
 /// The best kernels for this CPU, detected once.

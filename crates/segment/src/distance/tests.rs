@@ -48,6 +48,8 @@ proptest! {
             prop_assert_eq!((k.dot_u8)(&x, &y), typed_scalar::dot_u8(&x, &y), "{} dot_u8", k.name);
             prop_assert_eq!((k.l2_u8)(&x, &y), typed_scalar::l2_u8(&x, &y), "{} l2_u8", k.name);
             prop_assert_eq!((k.l1_u8)(&x, &y), typed_scalar::l1_u8(&x, &y), "{} l1_u8", k.name);
+            let signed: Vec<i8> = y.iter().map(|&v| v as i8).collect();
+            prop_assert_eq!((k.dot_u8_i8)(&x, &signed), typed_scalar::dot_u8_i8(&x, &signed), "{} dot_u8_i8", k.name);
         }
     }
 }

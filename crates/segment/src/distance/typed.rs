@@ -40,6 +40,11 @@ pub mod scalar {
     pub fn l1_u8(a: &[u8], b: &[u8]) -> u32 {
         a.iter().zip(b).map(|(&x, &y)| x.abs_diff(y) as u32).sum()
     }
+
+    /// Dot product of unsigned and signed bytes.
+    pub fn dot_u8_i8(a: &[u8], b: &[i8]) -> i64 {
+        a.iter().zip(b).map(|(&x, &y)| x as i64 * y as i64).sum()
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -173,6 +178,36 @@ pub mod avx2 {
         sum
     }
 
+    /// Unsigned by signed bytes, 16 at a time widened to i16.
+    #[target_feature(enable = "avx2")]
+    unsafe fn u8_i8_impl(a: &[u8], b: &[i8]) -> i64 {
+        let n = a.len().min(b.len());
+        let (pa, pb) = (a.as_ptr(), b.as_ptr());
+        let mut acc = _mm256_setzero_si256();
+        let mut i = 0;
+        // SAFETY: each step reads 16 bytes at `i`, inside both slices.
+        while i + 16 <= n {
+            let x = _mm256_cvtepu8_epi16(_mm_loadu_si128(pa.add(i) as *const __m128i));
+            let y = _mm256_cvtepi8_epi16(_mm_loadu_si128(pb.add(i) as *const __m128i));
+            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(x, y));
+            i += 16;
+        }
+        let mut lanes = [0i32; 8];
+        _mm256_storeu_si256(lanes.as_mut_ptr() as *mut __m256i, acc);
+        let mut sum: i64 = lanes.iter().map(|&l| l as i64).sum();
+        while i < n {
+            sum += a[i] as i64 * b[i] as i64;
+            i += 1;
+        }
+        sum
+    }
+
+    /// Dot product of unsigned and signed bytes.
+    pub fn dot_u8_i8(a: &[u8], b: &[i8]) -> i64 {
+        // SAFETY: installed only after AVX2 was detected.
+        unsafe { u8_i8_impl(a, b) }
+    }
+
     // SAFETY (the wrappers below): installed only after
     // `is_x86_feature_detected!` found AVX2, FMA and F16C.
 
@@ -204,5 +239,62 @@ pub mod avx2 {
     /// Manhattan distance of byte vectors.
     pub fn l1_u8(a: &[u8], b: &[u8]) -> u32 {
         unsafe { l1_u8_impl(a, b) }
+    }
+}
+
+/// AVX-512 VNNI: `vpdpbusd` multiplies 64 unsigned by 64 signed bytes and
+/// adds them into 16 i32 lanes in one instruction.
+#[cfg(target_arch = "x86_64")]
+pub mod vnni {
+    use std::arch::x86_64::*;
+
+    #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+    unsafe fn dot_impl(a: &[u8], b: &[i8]) -> i64 {
+        let n = a.len().min(b.len());
+        let (pa, pb) = (a.as_ptr(), b.as_ptr());
+        let mut acc0 = _mm512_setzero_si512();
+        let mut acc1 = _mm512_setzero_si512();
+        let mut i = 0;
+        // SAFETY: full loads read 64 bytes at `i` (and `i + 64`) inside
+        // both slices by the loop bounds; the tail load is masked to the
+        // `n - i` bytes that remain.
+        while i + 128 <= n {
+            acc0 = _mm512_dpbusd_epi32(
+                acc0,
+                _mm512_loadu_si512(pa.add(i) as *const _),
+                _mm512_loadu_si512(pb.add(i) as *const _),
+            );
+            acc1 = _mm512_dpbusd_epi32(
+                acc1,
+                _mm512_loadu_si512(pa.add(i + 64) as *const _),
+                _mm512_loadu_si512(pb.add(i + 64) as *const _),
+            );
+            i += 128;
+        }
+        while i + 64 <= n {
+            acc0 = _mm512_dpbusd_epi32(
+                acc0,
+                _mm512_loadu_si512(pa.add(i) as *const _),
+                _mm512_loadu_si512(pb.add(i) as *const _),
+            );
+            i += 64;
+        }
+        if i < n {
+            let m: __mmask64 = (1u64 << (n - i)) - 1;
+            acc1 = _mm512_dpbusd_epi32(
+                acc1,
+                _mm512_maskz_loadu_epi8(m, pa.add(i) as *const i8),
+                _mm512_maskz_loadu_epi8(m, pb.add(i)),
+            );
+        }
+        let mut lanes = [0i32; 16];
+        _mm512_storeu_si512(lanes.as_mut_ptr() as *mut _, _mm512_add_epi32(acc0, acc1));
+        lanes.iter().map(|&l| l as i64).sum()
+    }
+
+    /// Dot product of unsigned and signed bytes.
+    pub fn dot_u8_i8(a: &[u8], b: &[i8]) -> i64 {
+        // SAFETY: installed only after AVX-512F, BW and VNNI were detected.
+        unsafe { dot_impl(a, b) }
     }
 }

@@ -16,13 +16,18 @@ pub struct ScalarCodes {
     codes: Vec<u8>,
     /// Sum of each vector's codes (for the dot product correction).
     sums: Vec<f32>,
+    /// Sum of each vector's squared codes (for Euclid).
+    squares: Vec<f32>,
 }
 
-/// A query as codes.
+/// A query as codes: unsigned, and shifted to signed for the
+/// unsigned-by-signed dot product (`Σ c·q = Σ c·(q − 128) + 128·Σ c`).
 #[derive(Debug)]
 pub struct ScalarQuery {
     codes: Vec<u8>,
+    shifted: Vec<i8>,
     sum: f32,
+    square: f32,
 }
 
 /// The `lo` and `hi` quantiles of `values` (reordered in place).
@@ -60,15 +65,18 @@ impl ScalarCodes {
         let step = if max > min { (max - min) / 255.0 } else { 1.0 };
         let mut codes = vec![0u8; slots * dim];
         let mut sums = vec![0.0f32; slots];
+        let mut squares = vec![0.0f32; slots];
         for &o in offsets {
             let at = o as usize * dim;
             let v = read(o);
-            let mut sum = 0u32;
+            let (mut sum, mut square) = (0u64, 0u64);
             for (c, x) in codes[at..at + dim].iter_mut().zip(&v) {
                 *c = ((x - min) / step).round().clamp(0.0, 255.0) as u8;
-                sum += *c as u32;
+                sum += *c as u64;
+                square += (*c as u64) * (*c as u64);
             }
             sums[o as usize] = sum as f32;
+            squares[o as usize] = square as f32;
         }
         ScalarCodes {
             dim,
@@ -76,6 +84,7 @@ impl ScalarCodes {
             step,
             codes,
             sums,
+            squares,
         }
     }
 
@@ -85,8 +94,15 @@ impl ScalarCodes {
             .iter()
             .map(|x| ((x - self.min) / self.step).round().clamp(0.0, 255.0) as u8)
             .collect();
-        let sum = codes.iter().map(|&c| c as u32).sum::<u32>() as f32;
-        ScalarQuery { codes, sum }
+        let sum = codes.iter().map(|&c| c as u64).sum::<u64>() as f32;
+        let square = codes.iter().map(|&c| (c as u64) * (c as u64)).sum::<u64>() as f32;
+        let shifted = codes.iter().map(|&c| (c as i16 - 128) as i8).collect();
+        ScalarQuery {
+            codes,
+            shifted,
+            sum,
+            square,
+        }
     }
 
     /// Approximate ranking similarity.
@@ -98,15 +114,21 @@ impl ScalarCodes {
         };
         let k = kernels();
         let s = self.step;
+        let at = offset as usize;
+        let dot = || ((k.dot_u8_i8)(codes, &q.shifted) as f32) + 128.0 * self.sums[at];
         match distance {
             Distance::Cosine | Distance::Dot => {
                 // (min + s·c)·(min + s·d) summed over the elements
-                let dot = (k.dot_u8)(&q.codes, codes) as f32;
-                s * s * dot
-                    + self.min * s * (q.sum + self.sums[offset as usize])
+                s * s * dot()
+                    + self.min * s * (q.sum + self.sums[at])
                     + self.dim as f32 * self.min * self.min
             }
-            Distance::Euclid => -(s * s * (k.l2_u8)(&q.codes, codes) as f32).sqrt(),
+            Distance::Euclid => {
+                // exact in integers: Σc² + Σq² − 2·Σc·q
+                let cq = (k.dot_u8_i8)(codes, &q.shifted) + 128 * self.sums[at] as i64;
+                let l2 = self.squares[at] as i64 + q.square as i64 - 2 * cq;
+                -(s * s * l2.max(0) as f32).sqrt()
+            }
             Distance::Manhattan => -(s * (k.l1_u8)(&q.codes, codes) as f32),
         }
     }
@@ -120,6 +142,6 @@ impl ScalarCodes {
 
     /// Bytes held.
     pub fn memory_bytes(&self) -> usize {
-        self.codes.len() + self.sums.len() * 4
+        self.codes.len() + self.sums.len() * 8
     }
 }
