@@ -176,3 +176,27 @@ def test_float16_storage(client, collection_name, distance):
     hits = client.query_points(collection_name, q.tolist(), limit=50).points
     exact = numpy_scores(distance, q.astype(np.float64), docs.astype(np.float64))
     assert sorted(h.score for h in hits) == pytest.approx(sorted(exact), abs=2e-3)
+
+
+@pytest.mark.parametrize("datatype", [models.Datatype.TURBO4, models.Datatype.TURBO8, models.Datatype.TURBO16])
+def test_turbo_storage(client, collection_name, datatype):
+    """TurboQuant storage keeps vectors approximately (4 / 8 bits per
+    coordinate after a rotation; turbo16 as 16-bit floats) and finds the
+    same neighbours as float storage."""
+    rng = np.random.default_rng(8)
+    docs = rng.normal(size=(200, 32)).astype(np.float32)
+    local = QdrantClient(":memory:")
+    client.create_collection(collection_name, vectors_config=models.VectorParams(size=32, distance="Euclid", datatype=datatype))
+    local.create_collection(collection_name, vectors_config=models.VectorParams(size=32, distance="Euclid"))
+    assert client.get_collection(collection_name).config.params.vectors.datatype == datatype
+    for c in (client, local):
+        c.upsert(collection_name, [models.PointStruct(id=i, vector=docs[i].tolist()) for i in range(200)], wait=True)
+    stored = np.array(client.retrieve(collection_name, [5], with_vectors=True)[0].vector)
+    error = np.linalg.norm(stored - docs[5]) / np.linalg.norm(docs[5])
+    assert error < {models.Datatype.TURBO4: 0.15, models.Datatype.TURBO8: 0.02, models.Datatype.TURBO16: 0.001}[datatype]
+    hit = 0
+    for q in rng.normal(size=(20, 32)):
+        r = {p.id for p in client.query_points(collection_name, q.tolist(), limit=10).points}
+        e = {p.id for p in local.query_points(collection_name, q.tolist(), limit=10).points}
+        hit += len(r & e)
+    assert hit / 200 >= (0.8 if datatype == models.Datatype.TURBO4 else 0.95)

@@ -17,9 +17,11 @@ pub fn storage_schema(config: &CollectionConfig) -> BTreeMap<String, VectorKind>
         .map(|(name, p)| {
             let dim = p.size as usize;
             let element = match p.datatype {
-                Some(Datatype::Float16) => Element::F16,
+                Some(Datatype::Float16 | Datatype::Turbo16) => Element::F16,
+                Some(Datatype::Turbo8) => Element::Turbo8,
                 Some(Datatype::Uint8) => Element::U8,
-                Some(Datatype::Float32 | Datatype::Turbo4) | None => Element::F32,
+                Some(Datatype::Turbo4) => Element::Turbo4,
+                Some(Datatype::Float32) | None => Element::F32,
             };
             let kind = if p.multivector_config.is_some() {
                 VectorKind::Multi { dim, element }

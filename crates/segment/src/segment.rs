@@ -522,6 +522,8 @@ fn element_tag(element: Element) -> u8 {
         Element::F32 => 0,
         Element::F16 => 1,
         Element::U8 => 2,
+        Element::Turbo4 => 3,
+        Element::Turbo8 => 4,
     }
 }
 
@@ -530,6 +532,8 @@ fn element_from_tag(tag: u8) -> Result<Element> {
         0 => Ok(Element::F32),
         1 => Ok(Element::F16),
         2 => Ok(Element::U8),
+        3 => Ok(Element::Turbo4),
+        4 => Ok(Element::Turbo8),
         t => Err(SegmentError::Corrupted(format!("unknown element type {t}"))),
     }
 }

@@ -3,6 +3,8 @@
 use std::sync::Arc;
 
 use half::f16;
+
+use crate::quantization::turbo4::Turbo4Codec;
 use serde::{Deserialize, Serialize};
 
 use crate::vectors::{SparseVector, Vector};
@@ -17,6 +19,10 @@ pub enum Element {
     F16,
     /// Bytes: values are cast to `u8` (saturating, fraction dropped).
     U8,
+    /// 4-bit TurboQuant codes (lossy; see `quantization::turbo4`).
+    Turbo4,
+    /// 8-bit TurboQuant codes.
+    Turbo8,
 }
 
 impl Element {
@@ -26,6 +32,8 @@ impl Element {
             Element::F32 => {}
             Element::F16 => v.iter_mut().for_each(|x| *x = f16::from_f32(*x).to_f32()),
             Element::U8 => v.iter_mut().for_each(|x| *x = (*x as u8) as f32),
+            // multi-vectors keep floats; dense storage encodes
+            Element::Turbo4 | Element::Turbo8 => {}
         }
     }
 }
@@ -78,6 +86,8 @@ pub struct DenseData {
     /// log2 of the vectors per chunk.
     shift: u32,
     chunks: Chunks,
+    /// The codec of `turbo4` storage (whose chunks hold its codes).
+    turbo: Option<Arc<Turbo4Codec>>,
 }
 
 #[derive(Debug, Clone)]
@@ -143,13 +153,18 @@ pub enum DenseSlice<'a> {
     F16(Typed<'a, f16>),
     /// Bytes.
     U8(Typed<'a, u8>),
+    /// `turbo4` codes (`stride` bytes per vector) and their codec.
+    Turbo4(Typed<'a, u8>, &'a Turbo4Codec),
 }
 
-fn element_size(element: Element) -> usize {
+/// Bytes per stored vector.
+fn vector_bytes(element: Element, dim: usize) -> usize {
     match element {
-        Element::F32 => 4,
-        Element::F16 => 2,
-        Element::U8 => 1,
+        Element::F32 => dim * 4,
+        Element::F16 => dim * 2,
+        Element::U8 => dim,
+        Element::Turbo4 => Turbo4Codec::with_bits(dim, 4).stride(),
+        Element::Turbo8 => Turbo4Codec::with_bits(dim, 8).stride(),
     }
 }
 
@@ -170,18 +185,40 @@ fn cast<T>(bytes: &[u8]) -> &[T] {
 impl DenseData {
     /// No vectors of `dim` elements of type `element`.
     pub fn new(element: Element, dim: usize) -> Self {
-        let per_chunk = (CHUNK_BYTES / (dim.max(1) * element_size(element))).max(1);
+        let per_chunk = (CHUNK_BYTES / vector_bytes(element, dim.max(1))).max(1);
         let shift = usize::BITS - 1 - per_chunk.leading_zeros();
         let chunks = match element {
             Element::F32 => Chunks::F32(Vec::new()),
             Element::F16 => Chunks::F16(Vec::new()),
-            Element::U8 => Chunks::U8(Vec::new()),
+            Element::U8 | Element::Turbo4 | Element::Turbo8 => Chunks::U8(Vec::new()),
         };
-        DenseData { dim, shift, chunks }
+        let turbo = match element {
+            Element::Turbo4 => Some(Arc::new(Turbo4Codec::with_bits(dim, 4))),
+            Element::Turbo8 => Some(Arc::new(Turbo4Codec::with_bits(dim, 8))),
+            _ => None,
+        };
+        DenseData {
+            dim,
+            shift,
+            chunks,
+            turbo,
+        }
+    }
+
+    /// Elements per slot in the chunks: the dimension, or the code size.
+    fn width(&self) -> usize {
+        self.turbo.as_ref().map_or(self.dim, |t| t.stride())
     }
 
     /// The element type.
     pub fn element(&self) -> Element {
+        if let Some(t) = &self.turbo {
+            return if t.bits() == 8 {
+                Element::Turbo8
+            } else {
+                Element::Turbo4
+            };
+        }
         match self.chunks {
             Chunks::F32(_) => Element::F32,
             Chunks::F16(_) => Element::F16,
@@ -201,9 +238,7 @@ impl DenseData {
             Chunks::F32(c) => c.len() << self.shift,
             Chunks::F16(c) => c.len() << self.shift,
             Chunks::U8(c) => c.len() << self.shift,
-            Chunks::Mapped { map, element } => {
-                map.len() / (self.dim.max(1) * element_size(*element))
-            }
+            Chunks::Mapped { map, element } => map.len() / vector_bytes(*element, self.dim.max(1)),
         }
     }
 
@@ -224,7 +259,7 @@ impl DenseData {
             return;
         }
         self.load_into_ram();
-        let len = self.dim << self.shift;
+        let len = self.width() << self.shift;
         while self.slots() < slots {
             match &mut self.chunks {
                 Chunks::F32(c) => c.push(vec![0.0; len]),
@@ -241,8 +276,15 @@ impl DenseData {
         self.ensure_slots(offset as usize + 1);
         self.load_into_ram();
         let o = offset as usize;
-        let (c, at) = (o >> self.shift, (o & ((1 << self.shift) - 1)) * self.dim);
+        let (c, at) = (
+            o >> self.shift,
+            (o & ((1 << self.shift) - 1)) * self.width(),
+        );
         let n = v.len().min(self.dim);
+        if let (Some(codec), Chunks::U8(ch)) = (&self.turbo, &mut self.chunks) {
+            codec.encode(v, &mut ch[c][at..at + codec.stride()]);
+            return;
+        }
         match &mut self.chunks {
             Chunks::F32(ch) => ch[c][at..at + n].copy_from_slice(&v[..n]),
             Chunks::F16(ch) => ch[c][at..at + n]
@@ -266,12 +308,21 @@ impl DenseData {
             DenseSlice::F32(t) => t.get(offset).to_vec(),
             DenseSlice::F16(t) => t.get(offset).iter().map(|x| x.to_f32()).collect(),
             DenseSlice::U8(t) => t.get(offset).iter().map(|&x| x as f32).collect(),
+            DenseSlice::Turbo4(t, codec) => codec.decode(t.get(offset)),
         }
     }
 
     /// A borrowed view.
     pub fn as_slice(&self) -> DenseSlice<'_> {
-        let (dim, shift) = (self.dim, self.shift);
+        let (dim, shift) = (self.width(), self.shift);
+        if let Some(codec) = &self.turbo {
+            let layout = match &self.chunks {
+                Chunks::Mapped { map, .. } => Layout::Flat(cast(map)),
+                Chunks::U8(c) => Layout::Chunks(c),
+                _ => unreachable!("turbo4 codes are bytes"),
+            };
+            return DenseSlice::Turbo4(Typed { dim, shift, layout }, codec);
+        }
         match &self.chunks {
             Chunks::F32(c) => DenseSlice::F32(Typed {
                 dim,
@@ -299,7 +350,7 @@ impl DenseData {
                     shift,
                     layout: Layout::Flat(cast(map)),
                 }),
-                Element::U8 => DenseSlice::U8(Typed {
+                Element::U8 | Element::Turbo4 | Element::Turbo8 => DenseSlice::U8(Typed {
                     dim,
                     shift,
                     layout: Layout::Flat(cast(map)),
@@ -331,7 +382,7 @@ impl DenseData {
                         .get(o)
                         .iter()
                         .try_for_each(|x| out.write_all(&x.to_le_bytes()))?,
-                    DenseSlice::U8(t) => out.write_all(t.get(o))?,
+                    DenseSlice::U8(t) | DenseSlice::Turbo4(t, _) => out.write_all(t.get(o))?,
                 }
             }
             Ok(())
@@ -353,7 +404,7 @@ impl DenseData {
         // SAFETY: vector files are written once (to a temporary name, then
         // renamed) and never modified in place.
         let map = unsafe { memmap2::Mmap::map(&file)? };
-        if map.len() % (self.dim.max(1) * element_size(element)) != 0 {
+        if map.len() % vector_bytes(element, self.dim.max(1)) != 0 {
             return Err(crate::error::SegmentError::Corrupted(format!(
                 "{}: not a whole number of vectors",
                 path.display()
@@ -368,13 +419,22 @@ impl DenseData {
 }
 
 /// A dense query in the form a storage's kernels take: floats (rounded to
-/// f16 for f16 storage) or bytes.
+/// f16 for f16 storage), bytes, or rotated floats for `turbo4` codes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DenseQuery {
     /// Floats, for f32 and f16 storage.
     F32(Vec<f32>),
     /// Bytes, for u8 storage.
     U8(Vec<u8>),
+    /// For `turbo4` storage.
+    Turbo {
+        /// The query in rotated coordinates.
+        rotated: Vec<f32>,
+        /// The query itself (Manhattan decodes).
+        raw: Vec<f32>,
+        /// Squared norm of the query.
+        norm2: f32,
+    },
 }
 
 impl DenseQuery {
@@ -388,6 +448,11 @@ impl DenseQuery {
                 DenseQuery::F32(q)
             }
             Element::U8 => DenseQuery::U8(query.iter().map(|&x| x as u8).collect()),
+            Element::Turbo4 | Element::Turbo8 => DenseQuery::Turbo {
+                rotated: Turbo4Codec::new(query.len()).prepare(query),
+                raw: query.to_vec(),
+                norm2: query.iter().map(|x| x * x).sum(),
+            },
         }
     }
 }

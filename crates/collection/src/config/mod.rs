@@ -48,6 +48,10 @@ pub enum Datatype {
     Float16,
     /// 4-bit TurboQuant.
     Turbo4,
+    /// 8-bit TurboQuant (the 1.20 protocol).
+    Turbo8,
+    /// 16-bit TurboQuant (the 1.20 protocol): stored as 16-bit floats.
+    Turbo16,
 }
 
 /// Memory placement of a storage.

@@ -64,6 +64,13 @@ impl DenseVectors<'_> {
                 self.distance.similarity_f16(buf, t.get(b))
             }),
             DenseSlice::U8(t) => self.distance.similarity_u8(t.get(a), t.get(b)),
+            DenseSlice::Turbo4(t, codec) => {
+                let (ca, cb) = (t.get(a), t.get(b));
+                let dot = codec.dot(&codec.rotated(ca), cb);
+                turbo_similarity(self.distance, dot, codec.norm(ca), codec.norm(cb), || {
+                    (codec.decode(ca), codec.decode(cb))
+                })
+            }
         }
     }
 
@@ -76,6 +83,20 @@ impl DenseVectors<'_> {
                 self.distance.similarity_f16(q, t.get(offset))
             }
             (DenseSlice::U8(t), DenseQuery::U8(q)) => self.distance.similarity_u8(q, t.get(offset)),
+            (
+                DenseSlice::Turbo4(t, codec),
+                DenseQuery::Turbo {
+                    rotated,
+                    raw,
+                    norm2,
+                },
+            ) => {
+                let code = t.get(offset);
+                let dot = codec.dot(rotated, code);
+                turbo_similarity(self.distance, dot, norm2.sqrt(), codec.norm(code), || {
+                    (raw.clone(), codec.decode(code))
+                })
+            }
             _ => f32::NEG_INFINITY,
         }
     }
@@ -86,10 +107,32 @@ impl DenseVectors<'_> {
         let first = match self.data {
             DenseSlice::F32(t) => t.first(offset).map(|v| v as *const f32 as *const u8),
             DenseSlice::F16(t) => t.first(offset).map(|v| v as *const _ as *const u8),
-            DenseSlice::U8(t) => t.first(offset).map(|v| v as *const u8),
+            DenseSlice::U8(t) | DenseSlice::Turbo4(t, _) => t.first(offset).map(|v| v as *const u8),
         };
         if let Some(p) = first {
             prefetch(p);
+        }
+    }
+}
+
+/// Ranking similarity from a dot product and both norms (Manhattan, which
+/// rotations do not keep, compares the decoded vectors).
+#[inline]
+fn turbo_similarity(
+    distance: Distance,
+    dot: f32,
+    norm_a: f32,
+    norm_b: f32,
+    decoded: impl FnOnce() -> (Vec<f32>, Vec<f32>),
+) -> f32 {
+    match distance {
+        Distance::Cosine | Distance::Dot => dot,
+        Distance::Euclid => -(norm_a * norm_a + norm_b * norm_b - 2.0 * dot)
+            .max(0.0)
+            .sqrt(),
+        Distance::Manhattan => {
+            let (a, b) = decoded();
+            distance.similarity(&a, &b)
         }
     }
 }

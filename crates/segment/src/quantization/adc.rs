@@ -5,6 +5,7 @@
 
 use rayon::prelude::*;
 
+use super::rotation::Rotation;
 use crate::distance::Distance;
 
 /// Bits per element of level quantizers.
@@ -23,7 +24,7 @@ pub enum Bits {
 impl Bits {
     /// Reconstruction points of the optimal (Lloyd–Max) quantizer of a
     /// standard normal value, ascending.
-    fn levels(self) -> &'static [f32] {
+    pub(crate) fn levels(self) -> &'static [f32] {
         match self {
             Bits::One => &[-0.7979, 0.7979],
             Bits::OneAndHalf => &[-1.2240, 0.0, 1.2240],
@@ -46,66 +47,12 @@ impl Bits {
     }
 
     /// Index of the level nearest to the standard value `z`.
-    fn nearest(self, z: f32) -> usize {
+    pub(crate) fn nearest(self, z: f32) -> usize {
         let levels = self.levels();
         // levels are sorted: the first whose midpoint with the next is above z
         (0..levels.len() - 1)
             .find(|&i| z < (levels[i] + levels[i + 1]) / 2.0)
             .unwrap_or(levels.len() - 1)
-    }
-}
-
-/// A randomized Hadamard rotation: sign flips, then the fast Walsh–Hadamard
-/// transform, scaled to keep lengths.
-#[derive(Debug)]
-struct Rotation {
-    signs: Vec<f32>,
-}
-
-impl Rotation {
-    fn new(dim: usize, seed: u64) -> Self {
-        let n = dim.next_power_of_two().max(8);
-        let mut state = seed | 1;
-        let signs = (0..n)
-            .map(|_| {
-                // xorshift64
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                if state & 1 == 0 {
-                    1.0
-                } else {
-                    -1.0
-                }
-            })
-            .collect();
-        Rotation { signs }
-    }
-
-    fn width(&self) -> usize {
-        self.signs.len()
-    }
-
-    fn apply(&self, v: &[f32]) -> Vec<f32> {
-        let n = self.signs.len();
-        let mut out: Vec<f32> = (0..n)
-            .map(|i| v.get(i).copied().unwrap_or(0.0) * self.signs[i])
-            .collect();
-        let mut h = 1;
-        while h < n {
-            for block in out.chunks_mut(2 * h) {
-                let (a, b) = block.split_at_mut(h);
-                for (x, y) in a.iter_mut().zip(b) {
-                    let (s, d) = (*x + *y, *x - *y);
-                    *x = s;
-                    *y = d;
-                }
-            }
-            h *= 2;
-        }
-        let scale = 1.0 / (n as f32).sqrt();
-        out.iter_mut().for_each(|x| *x *= scale);
-        out
     }
 }
 

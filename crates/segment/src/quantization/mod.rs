@@ -11,7 +11,9 @@
 //!   symmetrically by popcount.
 
 mod adc;
+pub(crate) mod rotation;
 mod scalar;
+pub mod turbo4;
 
 use crate::distance::Distance;
 use crate::vector_storage::DenseData;
