@@ -17,6 +17,7 @@ use segment::json_path::JsonPath;
 use segment::payload_index::schema::PayloadFieldSchema;
 use segment::payload_index::Cardinality;
 use segment::quantization::{Method, QuantizedVectors};
+use segment::segment::graph::BlockKey;
 use segment::segment::query::{FacetValue, IndexRequired, OrderValue};
 use segment::segment::search::idf;
 use segment::segment::{Record, Segment};
@@ -40,6 +41,8 @@ pub struct Held {
     pub graph_files: BTreeMap<String, String>,
     /// Mapped vector files by vector name.
     pub vector_files: BTreeMap<String, String>,
+    /// Payload block graph files: vector name, block, file.
+    pub block_files: Vec<(String, BlockKey, String)>,
     pub(crate) dirty: AtomicBool,
 }
 
@@ -50,6 +53,7 @@ impl Held {
             segment,
             graph_files: BTreeMap::new(),
             vector_files: BTreeMap::new(),
+            block_files: Vec::new(),
             dirty: AtomicBool::new(true),
         }
     }
@@ -61,6 +65,7 @@ impl Held {
             segment,
             graph_files: BTreeMap::new(),
             vector_files: BTreeMap::new(),
+            block_files: Vec::new(),
             dirty: AtomicBool::new(false),
         }
     }
@@ -225,6 +230,25 @@ impl SegmentHolder {
             h.vector_files.insert(name.to_string(), file);
         }
         Ok(())
+    }
+
+    /// Installs payload block graphs of a sealed segment (with their files).
+    pub fn install_blocks(
+        &mut self,
+        key: u64,
+        name: &str,
+        blocks: Vec<(BlockKey, HnswIndex, Option<String>)>,
+    ) {
+        if let Some(h) = self.sealed.iter_mut().find(|h| h.key == key) {
+            let mut graphs = Vec::new();
+            for (block, index, file) in blocks {
+                if let Some(file) = file {
+                    h.block_files.push((name.to_string(), block.clone(), file));
+                }
+                graphs.push((block, index));
+            }
+            h.segment.install_blocks(name, graphs);
+        }
     }
 
     /// Keys of the sealed segments, oldest first.
@@ -603,6 +627,7 @@ impl SegmentHolder {
                     h.touch().remove_vector_storage(name);
                     h.graph_files.remove(name);
                     h.vector_files.remove(name);
+                    h.block_files.retain(|(n, _, _)| n != name);
                 }
             }
             Operation::CreateIndex(field, schema) => {

@@ -12,6 +12,7 @@ use std::sync::atomic::Ordering;
 use std::time::SystemTime;
 
 use segment::hnsw::{HnswIndex, HnswParams};
+use segment::payload_index::schema::PayloadSchemaType;
 use segment::quantization::QuantizedVectors;
 use segment::quantization::{Bits, Method};
 use segment::segment::graph::GraphSource;
@@ -87,6 +88,39 @@ pub fn quantization_method(config: &CollectionConfig, name: &str) -> Option<Meth
     })
 }
 
+/// The fields whose large values get payload-aware subgraphs in the graph
+/// of `name`, and the least points a value needs (smaller ones are scanned
+/// exactly): indexed keyword / integer fields when `payload_m` is set,
+/// and tenant keyword fields always.
+fn block_plan(
+    config: &CollectionConfig,
+    segment: &segment::segment::Segment,
+    name: &str,
+) -> (Vec<String>, usize) {
+    let hnsw = hnsw_config(config, name);
+    let payload_m = hnsw.payload_m.is_some_and(|m| m > 0);
+    let fields = segment
+        .payload_index()
+        .schema()
+        .into_iter()
+        .filter(|(_, schema)| {
+            schema.is_tenant()
+                || (payload_m
+                    && matches!(
+                        schema.kind(),
+                        PayloadSchemaType::Keyword | PayloadSchemaType::Integer
+                    ))
+        })
+        .map(|(field, _)| field)
+        .collect();
+    let dim = config
+        .params
+        .vectors
+        .get(name)
+        .map_or(1, |p| p.size as usize);
+    (fields, vectors_in_kb(hnsw.full_scan_threshold, dim).max(1))
+}
+
 /// Whether the vectors `name` live in a mapped file once sealed: `on_disk`,
 /// or a `memory` placement read from disk.
 pub fn vectors_on_disk(config: &CollectionConfig, name: &str) -> bool {
@@ -110,6 +144,8 @@ enum Task {
     Quantize(u64, String),
     /// Move a sealed segment's vectors `name` to a mapped file.
     ToDisk(u64, String),
+    /// Build the payload-aware subgraphs of a sealed segment's graph.
+    Blocks(u64, String),
     /// Rewrite sealed segments as one (merge), or one without its deleted
     /// points (vacuum); an empty result drops them.
     Merge(Vec<u64>),
@@ -119,7 +155,7 @@ impl Task {
     /// The optimizer's name, as Qdrant reports it.
     fn optimizer(&self) -> &'static str {
         match self {
-            Task::Seal | Task::Index(..) => "indexing",
+            Task::Seal | Task::Index(..) | Task::Blocks(..) => "indexing",
             Task::Quantize(..) | Task::ToDisk(..) => "config_mismatch",
             Task::Merge(keys) if keys.len() == 1 => "vacuum",
             Task::Merge(_) => "merge",
@@ -258,6 +294,17 @@ impl Collection {
                 {
                     tasks.push(Task::Quantize(key, name.clone()));
                 }
+                if segment.has_graph(name) {
+                    let (fields, min) = block_plan(config, segment, name);
+                    let built = segment.graph_blocks(name);
+                    if segment
+                        .payload_block_keys(&fields, min)
+                        .iter()
+                        .any(|k| !built.contains(k))
+                    {
+                        tasks.push(Task::Blocks(key, name.clone()));
+                    }
+                }
             }
             // vacuum: enough deleted points
             let deleted = segment.deleted_count();
@@ -300,7 +347,9 @@ impl Collection {
         let holder = self.shard.read();
         let keys = match task {
             Task::Seal => vec![holder.held().last().map_or(0, |h| h.key)],
-            Task::Index(k, _) | Task::Quantize(k, _) | Task::ToDisk(k, _) => vec![*k],
+            Task::Index(k, _) | Task::Quantize(k, _) | Task::ToDisk(k, _) | Task::Blocks(k, _) => {
+                vec![*k]
+            }
             Task::Merge(keys) => keys.clone(),
         };
         keys.into_iter()
@@ -381,6 +430,7 @@ impl Collection {
                 }
                 Task::Merge(sources) => self.merge(&config, &sources),
                 Task::ToDisk(key, name) => self.move_to_disk(key, &name),
+                Task::Blocks(key, name) => self.build_blocks(&config, key, &name),
             };
             self.optimizing.store(false, Ordering::Release);
             self.tracker.lock().finish(match &result {
@@ -450,6 +500,59 @@ impl Collection {
         self.save_graph(key, name, &index);
         let mut holder = self.shard.write();
         holder.install_graph(key, name, index, quantized);
+        Ok(())
+    }
+
+    /// Builds the payload-aware subgraphs a sealed segment's graph lacks,
+    /// saves and installs them.
+    fn build_blocks(&self, config: &CollectionConfig, key: u64, name: &str) -> Result<()> {
+        let (source, blocks) = {
+            let holder = self.shard.read();
+            let Some(held) = holder.sealed(key) else {
+                return Ok(());
+            };
+            let (fields, min) = block_plan(config, &held.segment, name);
+            let built = held.segment.graph_blocks(name);
+            let blocks: Vec<_> = held
+                .segment
+                .payload_blocks(&fields, min)
+                .into_iter()
+                .filter(|(k, _)| !built.contains(k))
+                .collect();
+            match held.segment.graph_source(name) {
+                Some(source) => (source, blocks),
+                None => return Ok(()),
+            }
+        };
+        let Some(params) = config.params.vectors.get(name) else {
+            return Ok(());
+        };
+        let hnsw = hnsw_config(config, name);
+        let m = hnsw.payload_m.filter(|&m| m > 0).unwrap_or(hnsw.m) as usize;
+        let build_params = HnswParams {
+            m,
+            ef_construct: hnsw.ef_construct as usize,
+            seed: 42,
+            deterministic: false,
+        };
+        let built = source.build_blocks(blocks, params.distance.into(), build_params);
+        drop(source);
+        let dir = self.shard.segments_dir();
+        let installed = built
+            .into_iter()
+            .map(|(block, index)| {
+                let file = crate::shard::block_file(key, name, &block);
+                let saved = match index.save(&dir.join(&file)) {
+                    Ok(()) => Some(file),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "block graph file not saved");
+                        None
+                    }
+                };
+                (block, index, saved)
+            })
+            .collect();
+        self.shard.write().install_blocks(key, name, installed);
         Ok(())
     }
 

@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use parking_lot::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use segment::hnsw::HnswIndex;
+use segment::segment::graph::BlockKey;
 use segment::segment::{write_atomically, Segment};
 use segment::vector_storage::VectorKind;
 use serde::{Deserialize, Serialize};
@@ -39,6 +40,8 @@ struct SealedEntry {
     graphs: BTreeMap<String, String>,
     #[serde(default)]
     vectors: BTreeMap<String, String>,
+    #[serde(default)]
+    blocks: Vec<(String, BlockKey, String)>,
 }
 
 /// Segments, their write-ahead log, and the lock order between them.
@@ -66,6 +69,16 @@ pub fn graph_file(key: u64, name: &str) -> String {
 /// The file name of the mapped vectors `name` of segment `key`.
 pub fn vectors_file(key: u64, name: &str) -> String {
     format!("seg-{key}-{:08x}.vec", crc32fast::hash(name.as_bytes()))
+}
+
+/// The file name of a payload block graph of vector `name` in segment `key`.
+pub fn block_file(key: u64, name: &str, block: &BlockKey) -> String {
+    let tag = serde_json::to_vec(block).unwrap_or_default();
+    format!(
+        "seg-{key}-{:08x}-{:08x}.blk",
+        crc32fast::hash(name.as_bytes()),
+        crc32fast::hash(&tag)
+    )
 }
 
 /// The segment key a file in the segments directory belongs to.
@@ -105,6 +118,17 @@ impl Shard {
                         }
                         // derived state: the optimizer builds it again
                         Err(e) => tracing::warn!(file, error = %e, "graph not loaded"),
+                    }
+                }
+                for (name, block, file) in &entry.blocks {
+                    match HnswIndex::load(&seg_dir.join(file)) {
+                        Ok(index) => {
+                            held.segment
+                                .install_blocks(name, vec![(block.clone(), index)]);
+                            held.block_files
+                                .push((name.clone(), block.clone(), file.clone()));
+                        }
+                        Err(e) => tracing::warn!(file, error = %e, "block graph not loaded"),
                     }
                 }
                 for (name, file) in &entry.vectors {
@@ -207,6 +231,7 @@ impl Shard {
                     key: h.key,
                     graphs: h.graph_files.clone(),
                     vectors: h.vector_files.clone(),
+                    blocks: h.block_files.clone(),
                 })
                 .collect(),
         };

@@ -186,6 +186,27 @@ fn main() {
         let version = snapshot.version;
         drop(snapshot);
         segment.install_graph("", index, quantized, version);
+        // payload-aware subgraphs for the filter fields' large values (as
+        // `payload_m` / `is_tenant` give them)
+        if std::env::var("BENCH_BLOCKS").as_deref() == Ok("1") {
+            let fields = vec!["f1".to_string(), "f10".to_string()];
+            let blocks = segment.payload_blocks(&fields, (10_000 * 1024) / (dim * 4));
+            let source = segment.graph_source("").expect("dense vectors");
+            let built = pool.install(|| {
+                source.build_blocks(
+                    blocks,
+                    Distance::Dot,
+                    HnswParams {
+                        m,
+                        ef_construct: efc,
+                        seed: 42,
+                        deterministic: false,
+                    },
+                )
+            });
+            drop(source);
+            segment.install_blocks("", built);
+        }
         let build = t.elapsed().as_secs_f64();
         println!(
             "{}",

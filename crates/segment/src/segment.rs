@@ -53,6 +53,9 @@ pub struct Segment {
     vectors: Arc<BTreeMap<String, VectorStorage>>,
     payload_index: PayloadIndex,
     graphs: BTreeMap<String, graph::VectorGraph>,
+    /// Offsets whose payload changed in place (payload-aware graph blocks
+    /// may hold them under an old value: they are checked exactly).
+    payload_touched: roaring::RoaringBitmap,
 }
 
 impl Segment {
@@ -320,6 +323,7 @@ impl Segment {
             }),
         }
         self.payload_index.update(at as u32, &self.payloads[at]);
+        self.payload_touched.insert(at as u32);
         true
     }
 
@@ -330,6 +334,7 @@ impl Segment {
         };
         self.payloads[at] = payload;
         self.payload_index.update(at as u32, &self.payloads[at]);
+        self.payload_touched.insert(at as u32);
         true
     }
 
@@ -340,6 +345,7 @@ impl Segment {
         };
         keys.iter().for_each(|k| k.remove(&mut self.payloads[at]));
         self.payload_index.update(at as u32, &self.payloads[at]);
+        self.payload_touched.insert(at as u32);
         true
     }
 

@@ -137,3 +137,79 @@ fn filtered_recall_at_every_selectivity() {
         }
     }
 }
+
+/// Payload-aware subgraphs: a filter on a block's value walks the block's
+/// own graph; points moved into the value after the build are still found.
+#[test]
+fn payload_blocks_serve_their_filters() {
+    let (n, dim) = (4000, 16);
+    let distance = Distance::Cosine;
+    let mut segment = build(distance, n, dim);
+    let fields = vec!["bucket".to_string()];
+    let blocks = segment.payload_blocks(&fields, 100);
+    let keys: Vec<_> = blocks.iter().map(|(k, _)| k.clone()).collect();
+    assert_eq!(
+        keys.len(),
+        3,
+        "ten, half and rest are large enough: {keys:?}"
+    );
+    assert_eq!(segment.payload_block_keys(&fields, 100), keys);
+    let source = segment.graph_source("").unwrap();
+    let built = source.build_blocks(blocks, distance, HnswParams::default());
+    drop(source);
+    segment.install_blocks("", built);
+    assert_eq!(segment.graph_blocks("").len(), 3);
+    // a point moves into "ten" after the build: an exact duplicate of the
+    // query, so it must come first
+    let mut next = rand_stream(5);
+    let mut q: Vec<f32> = (0..dim).map(|_| next()).collect();
+    segment::vectors::normalize(&mut q);
+    let mover = PointId::Num(3999);
+    let vectors: NamedVectors = [(String::new(), Vector::Dense(q.clone()))].into();
+    let payload: Payload = serde_json::json!({"bucket": "rest"})
+        .as_object()
+        .unwrap()
+        .clone();
+    segment.upsert(2, mover, vectors, payload);
+    let source = segment.graph_source("").unwrap();
+    let index = source.build(distance, HnswParams::default());
+    drop(source);
+    segment.install_graph("", index, None, u64::MAX);
+    let blocks = segment.payload_blocks(&fields, 100);
+    let source = segment.graph_source("").unwrap();
+    let built = source.build_blocks(blocks, distance, HnswParams::default());
+    drop(source);
+    segment.install_blocks("", built);
+    let ten: Payload = serde_json::json!({"bucket": "ten"})
+        .as_object()
+        .unwrap()
+        .clone();
+    segment.set_payload(3, mover, &ten, None);
+    let f = filter("ten");
+    let params = SearchParams {
+        ef: 64,
+        exact: false,
+        full_scan_threshold: 100,
+        indexed_only: false,
+        quantization: QuantizationUse::default(),
+    };
+    let found = segment.search_dense("", &q, distance, Some(&f), 10, params);
+    assert_eq!(segment.id_of(found[0].offset), Some(mover));
+    let truth: Vec<u32> = segment
+        .search_exact(
+            "",
+            &QueryVector::Dense(q.clone()),
+            distance,
+            Some(&f),
+            None,
+            10,
+        )
+        .iter()
+        .map(|h| h.offset)
+        .collect();
+    let hit = truth
+        .iter()
+        .filter(|o| found.iter().any(|h| h.offset == **o))
+        .count();
+    assert!(hit >= 9, "block search recall {hit}/10");
+}

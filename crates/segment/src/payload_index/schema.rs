@@ -246,6 +246,17 @@ impl PayloadFieldSchema {
         }
     }
 
+    /// Whether a keyword index marks a tenant field (`is_tenant`).
+    pub fn is_tenant(&self) -> bool {
+        matches!(
+            self.params(),
+            Some(PayloadSchemaParams::Keyword {
+                is_tenant: Some(true),
+                ..
+            })
+        )
+    }
+
     /// Whether an integer index answers exact matches (`lookup`, default true).
     pub fn integer_lookup(&self) -> bool {
         match self.params() {

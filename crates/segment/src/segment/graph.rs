@@ -10,12 +10,14 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use roaring::RoaringBitmap;
+use serde::{Deserialize, Serialize};
 
 use super::search::{QueryVector, ScoredOffset, TopK};
 use super::Segment;
 use crate::distance::Distance;
-use crate::filter::Filter;
+use crate::filter::{Condition, FieldCheck, FieldCondition, Filter, Match, MatchValue};
 use crate::hnsw::{DenseVectors, HnswBuilder, HnswIndex, HnswParams};
+use crate::payload_index::field_index::IndexKey;
 use crate::quantization::{Method, QuantizedVectors};
 use crate::vector_storage::{DenseData, DenseQuery, VectorStorage};
 
@@ -25,11 +27,56 @@ pub struct VectorGraph {
     index: HnswIndex,
     /// Quantized vectors for traversal, with the method that made them.
     quantized: Option<(Method, QuantizedVectors)>,
+    /// Payload-aware subgraphs: one graph over the points of each large
+    /// value of a tenant-like field, walked when a filter asks for it.
+    blocks: BTreeMap<BlockKey, HnswIndex>,
     /// Offsets in the graph.
     covered: RoaringBitmap,
     /// Offsets whose vectors changed (or appeared) since the snapshot the
     /// graph was built from: scored exactly.
     stale: RoaringBitmap,
+}
+
+/// A value of an indexed keyword or integer field, naming a payload block.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct BlockKey {
+    /// Field path.
+    pub field: String,
+    /// The value.
+    pub value: BlockValue,
+}
+
+/// The value of a [`BlockKey`].
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum BlockValue {
+    /// An integer.
+    Int(i64),
+    /// A keyword.
+    Str(String),
+}
+
+impl BlockKey {
+    /// The blocks the `must` conditions of `filter` select.
+    fn candidates(filter: &Filter) -> impl Iterator<Item = BlockKey> + '_ {
+        filter.must.iter().filter_map(|c| match c {
+            Condition::Field(FieldCondition {
+                key,
+                check: FieldCheck::Match(Match::Value(v)),
+            }) => {
+                let value = match v {
+                    MatchValue::Keyword(s) => BlockValue::Str(s.clone()),
+                    MatchValue::Integer(i) => BlockValue::Int(*i),
+                    MatchValue::Bool(_) => return None,
+                };
+                Some(BlockKey {
+                    field: key.to_string(),
+                    value,
+                })
+            }
+            _ => None,
+        })
+    }
 }
 
 /// One vector name's dense vectors, shared (not copied) with the segment,
@@ -62,6 +109,30 @@ impl GraphSource {
             distance,
         };
         HnswBuilder::new(params, vectors, self.offsets.clone()).build()
+    }
+
+    /// Builds a graph over each block's offsets (those with a vector of
+    /// this name), with `m` links: the payload-aware subgraphs.
+    pub fn build_blocks(
+        &self,
+        blocks: Vec<(BlockKey, Vec<u32>)>,
+        distance: Distance,
+        params: HnswParams,
+    ) -> Vec<(BlockKey, HnswIndex)> {
+        let (dim, data) = self.dense();
+        let vectors = DenseVectors {
+            data: data.as_slice(),
+            dim,
+            distance,
+        };
+        let live: std::collections::HashSet<u32> = self.offsets.iter().copied().collect();
+        blocks
+            .into_iter()
+            .map(|(key, offsets)| {
+                let offsets: Vec<u32> = offsets.into_iter().filter(|o| live.contains(o)).collect();
+                (key, HnswBuilder::new(params, vectors, offsets).build())
+            })
+            .collect()
     }
 
     /// Writes the vectors to a flat file (see [`Segment::map_vectors_file`]).
@@ -170,6 +241,91 @@ impl Segment {
         })
     }
 
+    /// Large values of indexed keyword / integer `fields`: each value with
+    /// at least `min_points` live points, and their offsets.
+    pub fn payload_blocks(
+        &self,
+        fields: &[String],
+        min_points: usize,
+    ) -> Vec<(BlockKey, Vec<u32>)> {
+        let mut out = Vec::new();
+        for field in fields {
+            let Some(index) = self.payload_index.get(field) else {
+                continue;
+            };
+            let Some(values) = index.value_bitmaps() else {
+                continue;
+            };
+            for (key, bitmap) in values {
+                let value = match key {
+                    IndexKey::Int(i) => BlockValue::Int(*i),
+                    IndexKey::Str(s) => BlockValue::Str(s.clone()),
+                    _ => continue,
+                };
+                let offsets: Vec<u32> =
+                    bitmap.iter().filter(|&o| self.id_of(o).is_some()).collect();
+                if offsets.len() >= min_points.max(1) {
+                    out.push((
+                        BlockKey {
+                            field: field.clone(),
+                            value,
+                        },
+                        offsets,
+                    ));
+                }
+            }
+        }
+        out
+    }
+
+    /// Keys of the values [`Segment::payload_blocks`] would return.
+    pub fn payload_block_keys(&self, fields: &[String], min_points: usize) -> Vec<BlockKey> {
+        let mut out = Vec::new();
+        for field in fields {
+            let Some(values) = self
+                .payload_index
+                .get(field)
+                .and_then(|i| i.value_bitmaps())
+            else {
+                continue;
+            };
+            for (key, bitmap) in values {
+                let value = match key {
+                    IndexKey::Int(i) => BlockValue::Int(*i),
+                    IndexKey::Str(s) => BlockValue::Str(s.clone()),
+                    _ => continue,
+                };
+                if bitmap.len() as usize >= min_points.max(1) {
+                    out.push(BlockKey {
+                        field: field.clone(),
+                        value,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// The payload blocks of the graph of `name`.
+    pub fn graph_blocks(&self, name: &str) -> Vec<BlockKey> {
+        self.graphs
+            .get(name)
+            .map(|g| g.blocks.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The subgraph of one payload block.
+    pub fn block_index(&self, name: &str, key: &BlockKey) -> Option<&HnswIndex> {
+        self.graphs.get(name)?.blocks.get(key)
+    }
+
+    /// Adds payload-aware subgraphs to the graph of `name`.
+    pub fn install_blocks(&mut self, name: &str, blocks: Vec<(BlockKey, HnswIndex)>) {
+        if let Some(graph) = self.graphs.get_mut(name) {
+            graph.blocks.extend(blocks);
+        }
+    }
+
     /// The quantization method of the graph of `name`, if any.
     pub fn graph_quantization(&self, name: &str) -> Option<Method> {
         self.graphs.get(name)?.quantized.as_ref().map(|(m, _)| *m)
@@ -224,6 +380,7 @@ impl Segment {
             VectorGraph {
                 index,
                 quantized,
+                blocks: BTreeMap::new(),
                 covered,
                 stale,
             },
@@ -265,10 +422,14 @@ impl Segment {
         if filter.is_some() && (self.estimate(filter).max as usize) < params.full_scan_threshold {
             return exact();
         }
+        // a filter on a value with its own subgraph walks that subgraph; its
+        // points whose payload changed since are checked exactly below
+        let block = filter.and_then(|f| BlockKey::candidates(f).find_map(|k| graph.blocks.get(&k)));
         // a filter the indexes decide exactly has a known size: scoring that
-        // many vectors in order beats a filtered graph walk up to a few times
-        // the threshold (the walk visits about as many nodes, at random)
-        if let Some(set) = &exact_set {
+        // many vectors in order beats a filtered walk of the whole graph up
+        // to a few times the threshold (the walk visits about as many nodes,
+        // at random); a block's own graph is cheaper than both
+        if let (Some(set), None) = (&exact_set, block) {
             if (set.len() as usize) < params.full_scan_threshold.saturating_mul(2) {
                 return exact();
             }
@@ -296,7 +457,9 @@ impl Segment {
                     }
                 }
         };
+        let walked = block.unwrap_or(&graph.index);
         let mut best = TopK::new(top);
+        let mut seen = std::collections::HashSet::new();
         match graph
             .quantized
             .as_ref()
@@ -307,7 +470,7 @@ impl Segment {
                 let q = quantized.query(query);
                 let wanted =
                     ((top as f64) * params.quantization.oversampling.max(1.0)).ceil() as usize;
-                let found = graph.index.search_with_prefetch(
+                let found = walked.search_with_prefetch(
                     wanted,
                     params.ef.max(wanted),
                     |o| quantized.similarity(&q, o),
@@ -315,6 +478,7 @@ impl Segment {
                     |o| quantized.prefetch(o),
                 );
                 for hit in found {
+                    seen.insert(hit.offset);
                     best.push(match params.quantization.rescore {
                         true => ScoredOffset {
                             similarity: sim(hit.offset),
@@ -325,26 +489,35 @@ impl Segment {
                 }
             }
             None => {
-                for hit in
-                    graph
-                        .index
-                        .search_with_prefetch(top, params.ef.max(top), sim, accept, |o| {
-                            vectors.prefetch(o)
-                        })
-                {
+                for hit in walked.search_with_prefetch(top, params.ef.max(top), sim, accept, |o| {
+                    vectors.prefetch(o)
+                }) {
+                    seen.insert(hit.offset);
                     best.push(hit);
+                }
+            }
+        }
+        let exact_match = |o: u32| {
+            self.id_of(o).is_some()
+                && present.get(o as usize).copied().unwrap_or(false)
+                && exact_set.as_ref().map_or_else(
+                    || filter.is_none_or(|f| self.matches(o, f)),
+                    |s| s.contains(o),
+                )
+        };
+        if block.is_some() {
+            for o in self.payload_touched.iter() {
+                if !seen.contains(&o) && !graph.stale.contains(o) && exact_match(o) {
+                    best.push(ScoredOffset {
+                        similarity: sim(o),
+                        offset: o,
+                    });
                 }
             }
         }
         if !params.indexed_only {
             for o in graph.stale.iter() {
-                if self.id_of(o).is_some()
-                    && present.get(o as usize).copied().unwrap_or(false)
-                    && exact_set.as_ref().map_or_else(
-                        || filter.is_none_or(|f| self.matches(o, f)),
-                        |s| s.contains(o),
-                    )
-                {
+                if exact_match(o) {
                     best.push(ScoredOffset {
                         similarity: sim(o),
                         offset: o,
