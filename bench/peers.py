@@ -22,8 +22,15 @@ def load(d):
     base = np.fromfile(os.path.join(d, "base.f32"), dtype="<f4").reshape(n, dim)
     qs = {k: np.fromfile(os.path.join(d, f"{k}.f32"), dtype="<f4").reshape(-1, dim) for k in ("q_def", "q_ex")}
     gts = {k: np.fromfile(os.path.join(d, f"{k}.gt"), dtype="<u4").reshape(-1, meta["gt_k"]) for k in ("q_def", "q_ex")}
-    masks = {f: np.unpackbits(np.fromfile(os.path.join(d, f"f{f}.bits"), dtype=np.uint8))[:n].astype(bool) for f in ("1", "10")}
+    # filter fields: f1 / f10 uncorrelated, c1 / c10 correlated with clusters
+    masks = {f: np.unpackbits(np.fromfile(os.path.join(d, f"{f}.bits"), dtype=np.uint8))[:n].astype(bool)
+             for f in ("f1", "f10", "c1", "c10") if os.path.exists(os.path.join(d, f"{f}.bits"))}
     return meta, base, qs, gts, masks
+
+
+# the edge engine's name in the report (BENCH_ENGINE: a variant's name)
+EDGE = os.environ.get("BENCH_ENGINE", "qdrant-edge")
+FILTER_NAMES = {"f1": "1%", "f10": "10%", "c1": "1% corr", "c10": "10% corr"}
 
 
 def emit(engine, **kw):
@@ -99,24 +106,26 @@ def run_qdrant_edge(base, qs, gts, masks):
         path = tempfile.mkdtemp(prefix="edge-")
         config = qe.EdgeConfig(
             vectors=qe.EdgeVectorParams(size=base.shape[1], distance=qe.Distance.Dot),
-            hnsw_config=qe.HnswIndexConfig(m=M, ef_construct=EFC, full_scan_threshold=10, max_indexing_threads=threads),
+            # BENCH_BLOCKS=1: payload-aware links, as Vectorizer builds then
+            hnsw_config=qe.HnswIndexConfig(m=M, ef_construct=EFC, full_scan_threshold=10, max_indexing_threads=threads,
+                                           payload_m=M if os.environ.get("BENCH_BLOCKS") == "1" else None),
             optimizers=qe.EdgeOptimizersConfig(default_segment_number=1, indexing_threshold=10),
             max_search_threads=threads,
         )
         shard = qe.EdgeShard.create(path, config)
         # payload indexes before the build, as Qdrant does
-        for field in ("f1", "f10"):
+        for field in masks:
             shard.update(qe.UpdateOperation.create_field_index(field, qe.PayloadSchemaType.Keyword))
         t = time.perf_counter()
         for s in range(0, len(base), 1000):
-            pts = [qe.Point(id=int(i), vector=base[i].tolist(), payload={"f1": "y" if masks["1"][i] else "n", "f10": "y" if masks["10"][i] else "n"}) for i in range(s, min(s + 1000, len(base)))]
+            pts = [qe.Point(id=int(i), vector=base[i].tolist(), payload={f: "y" if m[i] else "n" for f, m in masks.items()}) for i in range(s, min(s + 1000, len(base)))]
             shard.update(qe.UpdateOperation.upsert_points(pts))
         while shard.optimize():
             pass
-        emit("qdrant-edge", kind="build", threads=threads, seconds=time.perf_counter() - t)
+        emit(EDGE, kind="build", threads=threads, seconds=time.perf_counter() - t)
         for qname, q in qs.items():
-            for fname in ("none", "1", "10") if threads == 1 else ("none",):
-                flt = None if fname == "none" else qe.Filter(must=[qe.FieldCondition(key=f"f{fname}", match=qe.MatchValue(value="y"))])
+            for fname in ("none", *masks) if threads == 1 else ("none",):
+                flt = None if fname == "none" else qe.Filter(must=[qe.FieldCondition(key=fname, match=qe.MatchValue(value="y"))])
                 truth = gts[qname] if flt is None else exact_filtered_gt(base, q, masks[fname])
                 for ef in EFS:
                     params = qe.SearchParams(hnsw_ef=ef)
@@ -125,7 +134,7 @@ def run_qdrant_edge(base, qs, gts, masks):
                     for v in q:
                         hits = shard.query(qe.QueryRequest(limit=10, query=qe.Query.Nearest(v.tolist()), filter=flt, params=params))
                         found.append([h.id for h in hits])
-                    emit("qdrant-edge", kind="search", threads=threads, queries=qname, filter="none" if fname == "none" else f"{fname}%", ef=ef, qps=len(q) / (time.perf_counter() - t), recall=recall(found, truth))
+                    emit(EDGE, kind="search", threads=threads, queries=qname, filter=FILTER_NAMES.get(fname, "none"), ef=ef, qps=len(q) / (time.perf_counter() - t), recall=recall(found, truth))
         shard.close()
 
 
@@ -133,7 +142,7 @@ def main():
     engine, d = sys.argv[1], sys.argv[2]
     meta, base, qs, gts, masks = load(d)
     {"hnswlib": run_hnswlib, "faiss": run_faiss, "usearch": run_usearch, "qdrant-edge": run_qdrant_edge}[engine](base, qs, gts, masks)
-    emit(engine, kind="memory", peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, raw_vectors_mb=base.nbytes / 1048576)
+    emit(EDGE if engine == "qdrant-edge" else engine, kind="memory", peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, raw_vectors_mb=base.nbytes / 1048576)
 
 
 if __name__ == "__main__":

@@ -62,6 +62,15 @@ def main():
     pct10 = rng.random(len(base)) < 0.10
     np.packbits(pct1).tofile(os.path.join(out, "f1.bits"))
     np.packbits(pct10).tofile(os.path.join(out, "f10.bits"))
+    # correlated ones (synthetic sets): whole clusters, so the matching
+    # points are neighbours of each other
+    for name in ("c1.bits", "c10.bits"):
+        path = os.path.join(out, name)
+        if os.path.exists(path):
+            os.remove(path)
+    if labels is not None:
+        np.packbits(labels % 100 == 0).tofile(os.path.join(out, "c1.bits"))
+        np.packbits(labels % 10 == 0).tofile(os.path.join(out, "c10.bits"))
     with open(os.path.join(out, "meta.json"), "w") as f:
         json.dump({"name": name, "n": len(base), "dim": base.shape[1], "queries": len(q_def), "gt_k": 100}, f)
     print(f"prepared {name}: {len(base)} x {base.shape[1]} in {out}")

@@ -69,6 +69,12 @@ def main():
         out.append("|---|---|---|---|---|---|")
         for r in sorted(filt, key=lambda r: (r["filter"], r["queries"], r["engine"], r["ef"])):
             out.append(f"| {r['engine']} | {r['filter']} | {r['queries']} | {r['ef']} | {r['qps']:,.0f} | {r['recall']:.3f} |")
+    scan = next((r for r in rows if r["kind"] == "scan"), None)
+    if scan:
+        out.append("")
+        out.append(f"Exact scan (1 thread, all points): {scan['scan_qps']:,.0f} queries/s = {scan['scan_gb_s']:.1f} GB/s of vectors; "
+                   f"sequential read bandwidth of this machine (1 thread): {scan['memory_gb_s']:.1f} GB/s "
+                   f"({scan['scan_gb_s'] / scan['memory_gb_s']:.0%} of it).")
     wire = [r for r in rows if r["kind"] == "wire_search"]
     ingest = next((r for r in rows if r["kind"] == "wire_ingest"), None)
     if wire:

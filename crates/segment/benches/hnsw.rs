@@ -118,13 +118,23 @@ fn main() {
         .bytes()
         .map(|b| b.expect("read"))
     };
-    let f1 = read_bits(&format!("{dir}/f1.bits"), n);
-    let f10 = read_bits(&format!("{dir}/f10.bits"), n);
+    // filter fields: f1 / f10 uncorrelated, c1 / c10 (synthetic sets)
+    // correlated with clusters
+    let fields: Vec<(&str, &str, Vec<bool>)> = [
+        ("f1", "1%"),
+        ("f10", "10%"),
+        ("c1", "1% corr"),
+        ("c10", "10% corr"),
+    ]
+    .into_iter()
+    .filter(|(f, _)| std::path::Path::new(&format!("{dir}/{f}.bits")).exists())
+    .map(|(f, label)| (f, label, read_bits(&format!("{dir}/{f}.bits"), n)))
+    .collect();
 
     // the engine path: a segment with keyword-indexed payloads, whose graph
     // the indexing optimizer would build, searched through the planner
     let mut segment = Segment::new(&[(String::new(), VectorKind::dense(dim))].into());
-    for field in ["f1", "f10"] {
+    for (field, _, _) in &fields {
         segment
             .create_index(
                 0,
@@ -134,10 +144,15 @@ fn main() {
             .expect("index");
     }
     for i in 0..n {
-        let payload: Payload = serde_json::json!({"f1": if f1[i] { "y" } else { "n" }, "f10": if f10[i] { "y" } else { "n" }})
-            .as_object()
-            .expect("object")
-            .clone();
+        let payload: Payload = fields
+            .iter()
+            .map(|(f, _, mask)| {
+                (
+                    f.to_string(),
+                    serde_json::json!(if mask[i] { "y" } else { "n" }),
+                )
+            })
+            .collect();
         let v: Vec<f32> = (0..dim)
             .map(|_| f32::from_le_bytes(std::array::from_fn(|_| base.next().expect("vector data"))))
             .collect();
@@ -189,8 +204,8 @@ fn main() {
         // payload-aware subgraphs for the filter fields' large values (as
         // `payload_m` / `is_tenant` give them)
         if std::env::var("BENCH_BLOCKS").as_deref() == Ok("1") {
-            let fields = vec!["f1".to_string(), "f10".to_string()];
-            let blocks = segment.payload_blocks(&fields, (10_000 * 1024) / (dim * 4));
+            let names: Vec<String> = fields.iter().map(|(f, _, _)| f.to_string()).collect();
+            let blocks = segment.payload_blocks(&names, (10_000 * 1024) / (dim * 4));
             let source = segment.graph_source("").expect("dense vectors");
             let built = pool.install(|| {
                 source.build_blocks(
@@ -216,14 +231,15 @@ fn main() {
             let queries = read_f32(&format!("{dir}/{qset}.f32"));
             let gt = read_u32(&format!("{dir}/{qset}.gt"));
             let nq = queries.len() / dim;
-            for (filter_name, mask) in [("none", None), ("1%", Some(&f1)), ("10%", Some(&f10))] {
+            let runs = std::iter::once(("none", None))
+                .chain(fields.iter().map(|(f, label, _)| (*label, Some(*f))));
+            for (filter_name, key) in runs {
                 if filter_name != "none"
                     && (threads == 2 || std::env::var("BENCH_FILTERS").as_deref() == Ok("none"))
                 {
                     continue;
                 }
-                let filter = mask.map(|_| {
-                    let key = if filter_name == "1%" { "f1" } else { "f10" };
+                let filter = key.map(|key| {
                     Filter::must(vec![Condition::Field(FieldCondition {
                         key: JsonPath::parse(key).expect("path"),
                         check: FieldCheck::Match(Match::Value(MatchValue::Keyword("y".into()))),
@@ -294,4 +310,34 @@ fn main() {
         "{}",
         serde_json::json!({"engine": engine, "kind": "memory", "peak_rss_mb": peak_rss_mb(), "raw_vectors_mb": (n * dim * 4) as f64 / 1048576.0})
     );
+    // exact scans against the memory bandwidth (measured after the peak
+    // RSS above, which the probe buffer would otherwise raise)
+    if engine == "vectorizer" {
+        let queries = read_f32(&format!("{dir}/q_def.f32"));
+        let nq = 20;
+        let t = Instant::now();
+        for qi in 0..nq {
+            let q = QueryVector::Dense(queries[qi * dim..(qi + 1) * dim].to_vec());
+            std::hint::black_box(segment.search_exact("", &q, Distance::Dot, None, None, 10));
+        }
+        let scan_gbs = (nq * n * dim * 4) as f64 / t.elapsed().as_secs_f64() / 1e9;
+        let probe = vec![1.0f32; 64 << 20];
+        let mut best = 0.0f64;
+        for _ in 0..3 {
+            let t = Instant::now();
+            let mut acc = [0.0f32; 16];
+            for chunk in probe.chunks_exact(16) {
+                for (a, x) in acc.iter_mut().zip(chunk) {
+                    *a += x;
+                }
+            }
+            std::hint::black_box(acc);
+            best = best.max((probe.len() * 4) as f64 / t.elapsed().as_secs_f64() / 1e9);
+        }
+        println!(
+            "{}",
+            serde_json::json!({"engine": engine, "kind": "scan", "threads": 1, "scan_gb_s": scan_gbs,
+                               "scan_qps": scan_gbs * 1e9 / (n * dim * 4) as f64, "memory_gb_s": best})
+        );
+    }
 }

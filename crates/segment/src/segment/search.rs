@@ -191,9 +191,15 @@ impl Segment {
         };
         match filter {
             None => {
-                for &offset in self.id_map.values() {
-                    if let Some(similarity) = score(offset) {
-                        best.push(ScoredOffset { similarity, offset });
+                // slots in order: the vectors are read front to back
+                for (offset, id) in self.offset_ids.iter().enumerate() {
+                    if id.is_some() {
+                        if let Some(similarity) = score(offset as u32) {
+                            best.push(ScoredOffset {
+                                similarity,
+                                offset: offset as u32,
+                            });
+                        }
                     }
                 }
             }
