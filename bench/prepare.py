@@ -64,8 +64,8 @@ def main():
     np.packbits(pct10).tofile(os.path.join(out, "f10.bits"))
     # correlated ones (synthetic sets): whole clusters, so the matching
     # points are neighbours of each other
-    for name in ("c1.bits", "c10.bits"):
-        path = os.path.join(out, name)
+    for stale in ("c1.bits", "c10.bits"):
+        path = os.path.join(out, stale)
         if os.path.exists(path):
             os.remove(path)
     if labels is not None:

@@ -42,6 +42,8 @@ def main():
             s = lambda q: [r for r in rows if r["engine"] == e and r["kind"] == "search" and r["threads"] == t and r["queries"] == q and r["filter"] == "none"]
             qd, qx = qps_at_recall(s("q_def"), 0.95), qps_at_recall(s("q_ex"), 0.95)
             recalls = "/".join(f"{r['recall']:.3f}" for r in sorted(s("q_def"), key=lambda r: r["ef"]))
+            if build is None and qd is None:
+                continue
             table[(e, t)] = (build, qd, qx, recalls, mem.get("peak_rss_mb"))
             if not ours(e):
                 for i, v in ((0, build), (1, qd), (2, qx)):
