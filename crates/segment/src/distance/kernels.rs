@@ -306,19 +306,32 @@ pub fn available() -> Vec<Kernels> {
             dot_u8_i8: typed::avx2::dot_u8_i8,
         };
         if is_x86_feature_detected!("avx512f") {
-            let vnni =
-                is_x86_feature_detected!("avx512bw") && is_x86_feature_detected!("avx512vnni");
-            out.push(Kernels {
-                name: if vnni { "avx512f+vnni" } else { "avx512f" },
+            let bw = is_x86_feature_detected!("avx512bw");
+            let vnni = bw && is_x86_feature_detected!("avx512vnni");
+            let f32_only = Kernels {
+                name: "avx512f",
                 dot: super::avx512::dot,
                 l2_squared: super::avx512::l2_squared,
                 l1: super::avx512::l1,
-                dot_u8_i8: if vnni {
-                    typed::vnni::dot_u8_i8
-                } else {
-                    typed::avx2::dot_u8_i8
-                },
                 ..avx2
+            };
+            out.push(match bw {
+                true => Kernels {
+                    name: if vnni { "avx512bw+vnni" } else { "avx512bw" },
+                    dot_f16: typed::avx512::dot_f16,
+                    l2_f16: typed::avx512::l2_f16,
+                    l1_f16: typed::avx512::l1_f16,
+                    dot_u8: typed::avx512::dot_u8,
+                    l2_u8: typed::avx512::l2_u8,
+                    l1_u8: typed::avx512::l1_u8,
+                    dot_u8_i8: if vnni {
+                        typed::vnni::dot_u8_i8
+                    } else {
+                        typed::avx2::dot_u8_i8
+                    },
+                    ..f32_only
+                },
+                false => f32_only,
             });
         }
         out.push(avx2);

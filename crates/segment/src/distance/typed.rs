@@ -298,3 +298,140 @@ pub mod vnni {
         unsafe { dot_impl(a, b) }
     }
 }
+
+/// AVX-512 (F + BW) kernels for f16 and byte storage.
+#[cfg(target_arch = "x86_64")]
+pub mod avx512 {
+    use std::arch::x86_64::*;
+
+    use half::f16;
+
+    #[target_feature(enable = "avx512f,avx512bw")]
+    unsafe fn f16_impl(q: &[f32], d: &[f16], op: u8) -> f32 {
+        let n = q.len().min(d.len());
+        let (pq, pd) = (q.as_ptr(), d.as_ptr());
+        let mut acc0 = _mm512_setzero_ps();
+        let mut acc1 = _mm512_setzero_ps();
+        let mut i = 0;
+        // SAFETY: each step reads 16 floats and 16 halves at `i` and
+        // `i + 16`, inside both slices by the loop bound.
+        while i + 32 <= n {
+            let a0 = _mm512_loadu_ps(pq.add(i));
+            let b0 = _mm512_cvtph_ps(_mm256_loadu_si256(pd.add(i) as *const __m256i));
+            let a1 = _mm512_loadu_ps(pq.add(i + 16));
+            let b1 = _mm512_cvtph_ps(_mm256_loadu_si256(pd.add(i + 16) as *const __m256i));
+            match op {
+                0 => {
+                    acc0 = _mm512_fmadd_ps(a0, b0, acc0);
+                    acc1 = _mm512_fmadd_ps(a1, b1, acc1);
+                }
+                1 => {
+                    let (x, y) = (_mm512_sub_ps(a0, b0), _mm512_sub_ps(a1, b1));
+                    acc0 = _mm512_fmadd_ps(x, x, acc0);
+                    acc1 = _mm512_fmadd_ps(y, y, acc1);
+                }
+                _ => {
+                    acc0 = _mm512_add_ps(acc0, _mm512_abs_ps(_mm512_sub_ps(a0, b0)));
+                    acc1 = _mm512_add_ps(acc1, _mm512_abs_ps(_mm512_sub_ps(a1, b1)));
+                }
+            }
+            i += 32;
+        }
+        let mut sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+        while i < n {
+            let (x, y) = (q[i], d[i].to_f32());
+            sum += match op {
+                0 => x * y,
+                1 => (x - y) * (x - y),
+                _ => (x - y).abs(),
+            };
+            i += 1;
+        }
+        sum
+    }
+
+    /// Dot product or squared distance of bytes: 32 at a time widened to
+    /// i16 and multiplied-added into i32 lanes.
+    #[target_feature(enable = "avx512f,avx512bw")]
+    unsafe fn u8_impl(a: &[u8], b: &[u8], l2: bool) -> u32 {
+        let n = a.len().min(b.len());
+        let (pa, pb) = (a.as_ptr(), b.as_ptr());
+        let mut acc = _mm512_setzero_si512();
+        let mut i = 0;
+        // SAFETY: each step reads 32 bytes at `i`, inside both slices.
+        while i + 32 <= n {
+            let x = _mm512_cvtepu8_epi16(_mm256_loadu_si256(pa.add(i) as *const __m256i));
+            let y = _mm512_cvtepu8_epi16(_mm256_loadu_si256(pb.add(i) as *const __m256i));
+            let p = if l2 {
+                let d = _mm512_sub_epi16(x, y);
+                _mm512_madd_epi16(d, d)
+            } else {
+                _mm512_madd_epi16(x, y)
+            };
+            acc = _mm512_add_epi32(acc, p);
+            i += 32;
+        }
+        let mut sum = _mm512_reduce_add_epi32(acc) as u32;
+        while i < n {
+            let (x, y) = (a[i] as i32, b[i] as i32);
+            sum += if l2 { ((x - y) * (x - y)) as u32 } else { (x * y) as u32 };
+            i += 1;
+        }
+        sum
+    }
+
+    /// Manhattan distance of bytes with `vpsadbw` over 64 bytes.
+    #[target_feature(enable = "avx512f,avx512bw")]
+    unsafe fn l1_u8_impl(a: &[u8], b: &[u8]) -> u32 {
+        let n = a.len().min(b.len());
+        let (pa, pb) = (a.as_ptr(), b.as_ptr());
+        let mut acc = _mm512_setzero_si512();
+        let mut i = 0;
+        // SAFETY: each step reads 64 bytes at `i`, inside both slices.
+        while i + 64 <= n {
+            let x = _mm512_loadu_si512(pa.add(i) as *const _);
+            let y = _mm512_loadu_si512(pb.add(i) as *const _);
+            acc = _mm512_add_epi64(acc, _mm512_sad_epu8(x, y));
+            i += 64;
+        }
+        let mut sum = _mm512_reduce_add_epi64(acc) as u32;
+        while i < n {
+            sum += a[i].abs_diff(b[i]) as u32;
+            i += 1;
+        }
+        sum
+    }
+
+    // SAFETY (the wrappers below): installed only after
+    // `is_x86_feature_detected!` found AVX-512F and AVX-512BW.
+
+    /// Dot product of an f32 query and f16 elements.
+    pub fn dot_f16(q: &[f32], d: &[f16]) -> f32 {
+        unsafe { f16_impl(q, d, 0) }
+    }
+
+    /// Squared Euclidean distance of an f32 query and f16 elements.
+    pub fn l2_f16(q: &[f32], d: &[f16]) -> f32 {
+        unsafe { f16_impl(q, d, 1) }
+    }
+
+    /// Manhattan distance of an f32 query and f16 elements.
+    pub fn l1_f16(q: &[f32], d: &[f16]) -> f32 {
+        unsafe { f16_impl(q, d, 2) }
+    }
+
+    /// Dot product of byte vectors.
+    pub fn dot_u8(a: &[u8], b: &[u8]) -> u32 {
+        unsafe { u8_impl(a, b, false) }
+    }
+
+    /// Squared Euclidean distance of byte vectors.
+    pub fn l2_u8(a: &[u8], b: &[u8]) -> u32 {
+        unsafe { u8_impl(a, b, true) }
+    }
+
+    /// Manhattan distance of byte vectors.
+    pub fn l1_u8(a: &[u8], b: &[u8]) -> u32 {
+        unsafe { l1_u8_impl(a, b) }
+    }
+}
