@@ -374,7 +374,11 @@ pub mod avx512 {
         let mut sum = _mm512_reduce_add_epi32(acc) as u32;
         while i < n {
             let (x, y) = (a[i] as i32, b[i] as i32);
-            sum += if l2 { ((x - y) * (x - y)) as u32 } else { (x * y) as u32 };
+            sum += if l2 {
+                ((x - y) * (x - y)) as u32
+            } else {
+                (x * y) as u32
+            };
             i += 1;
         }
         sum

@@ -1,5 +1,7 @@
 //! Graph construction.
 
+use std::sync::atomic::{AtomicU16, AtomicU32, Ordering};
+
 use parking_lot::{Mutex, RwLock};
 use rayon::prelude::*;
 
@@ -13,8 +15,13 @@ pub struct HnswBuilder<'a> {
     vectors: DenseVectors<'a>,
     offsets: Vec<u32>,
     levels: Vec<u8>,
-    /// Per node, its links on levels `0..=level`.
-    links: Vec<RwLock<Vec<Vec<u32>>>>,
+    /// Level-0 links in one flat array, `m0` slots per node (read and
+    /// written under the node's lock in `upper`).
+    links0: Vec<AtomicU32>,
+    /// Used level-0 slots per node.
+    counts0: Vec<AtomicU16>,
+    /// Per node, its lock and its links on levels `1..=level`.
+    upper: Vec<RwLock<Vec<Vec<u32>>>>,
     /// Entry node and top level.
     entry: Mutex<Option<(u32, u8)>>,
 }
@@ -44,16 +51,21 @@ impl<'a> HnswBuilder<'a> {
         let levels: Vec<u8> = (0..offsets.len() as u32)
             .map(|n| random_level(params.seed, n, params.m))
             .collect();
-        let links = levels
+        let upper = levels
             .iter()
-            .map(|&l| RwLock::new(vec![Vec::new(); l as usize + 1]))
+            .map(|&l| RwLock::new(vec![Vec::new(); l as usize]))
             .collect();
+        let m0 = params.m * 2;
         HnswBuilder {
             params,
             vectors,
+            links0: (0..offsets.len() * m0)
+                .map(|_| AtomicU32::new(EMPTY))
+                .collect(),
+            counts0: (0..offsets.len()).map(|_| AtomicU16::new(0)).collect(),
             offsets,
             levels,
-            links,
+            upper,
             entry: Mutex::new(None),
         }
     }
@@ -87,9 +99,39 @@ impl<'a> HnswBuilder<'a> {
     }
 
     fn neighbors(&self, node: u32, level: usize, buf: &mut Vec<u32>) {
-        if let Some(list) = self.links[node as usize].read().get(level) {
+        let guard = self.upper[node as usize].read();
+        if level == 0 {
+            let at = node as usize * self.params.m * 2;
+            let count = self.counts0[node as usize].load(Ordering::Relaxed) as usize;
+            buf.extend(
+                self.links0[at..at + count]
+                    .iter()
+                    .map(|l| l.load(Ordering::Relaxed)),
+            );
+        } else if let Some(list) = guard.get(level - 1) {
             buf.extend_from_slice(list);
         }
+    }
+
+    /// Replaces the level-0 links of `node` (its lock held by the caller).
+    fn store0(&self, node: u32, list: &[u32]) {
+        let m0 = self.params.m * 2;
+        let at = node as usize * m0;
+        let used = list.len().min(m0);
+        for (slot, &l) in self.links0[at..at + used].iter().zip(list) {
+            slot.store(l, Ordering::Relaxed);
+        }
+        self.counts0[node as usize].store(used as u16, Ordering::Relaxed);
+    }
+
+    /// The level-0 links of `node` (its lock held by the caller).
+    fn load0(&self, node: u32) -> Vec<u32> {
+        let at = node as usize * self.params.m * 2;
+        let count = self.counts0[node as usize].load(Ordering::Relaxed) as usize;
+        self.links0[at..at + count]
+            .iter()
+            .map(|l| l.load(Ordering::Relaxed))
+            .collect()
     }
 
     fn insert(&self, node: u32) {
@@ -128,26 +170,41 @@ impl<'a> HnswBuilder<'a> {
             });
             let limit = self.max_links(l);
             let selected = self.select(&found, self.params.m.max(limit / 2));
-            self.links[node as usize].write()[l] = selected.clone();
-            for &s in &selected {
-                let mut guard = self.links[s as usize].write();
-                let list = &mut guard[l];
-                if list.contains(&node) {
-                    continue;
-                }
-                if list.len() < limit {
-                    list.push(node);
+            {
+                let mut guard = self.upper[node as usize].write();
+                if l == 0 {
+                    self.store0(node, &selected);
                 } else {
-                    let mut cands: Vec<Cand> = list
-                        .iter()
-                        .chain(std::iter::once(&node))
-                        .map(|&x| Cand {
-                            sim: self.sim(s, x),
-                            node: x,
-                        })
-                        .collect();
-                    cands.sort_by(|a, b| b.cmp(a));
-                    *list = self.select(&cands, limit);
+                    guard[l - 1] = selected.clone();
+                }
+            }
+            for &s in &selected {
+                let mut guard = self.upper[s as usize].write();
+                let mut list = if l == 0 {
+                    self.load0(s)
+                } else {
+                    std::mem::take(&mut guard[l - 1])
+                };
+                if !list.contains(&node) {
+                    if list.len() < limit {
+                        list.push(node);
+                    } else {
+                        let mut cands: Vec<Cand> = list
+                            .iter()
+                            .chain(std::iter::once(&node))
+                            .map(|&x| Cand {
+                                sim: self.sim(s, x),
+                                node: x,
+                            })
+                            .collect();
+                        cands.sort_by(|a, b| b.cmp(a));
+                        list = self.select(&cands, limit);
+                    }
+                }
+                if l == 0 {
+                    self.store0(s, &list);
+                } else {
+                    guard[l - 1] = list;
                 }
             }
             if let Some(best) = found.first() {
@@ -174,18 +231,13 @@ impl<'a> HnswBuilder<'a> {
             (1..n).into_par_iter().for_each(|node| self.insert(node));
         }
         let m0 = self.params.m * 2;
-        let mut layer0 = vec![EMPTY; n as usize * m0];
-        let mut counts0 = vec![0u16; n as usize];
-        let mut upper = Vec::with_capacity(n as usize);
-        for (node, links) in self.links.into_iter().enumerate() {
-            let mut levels = links.into_inner();
-            let l0 = std::mem::take(&mut levels[0]);
-            let used = l0.len().min(m0);
-            layer0[node * m0..node * m0 + used].copy_from_slice(&l0[..used]);
-            counts0[node] = used as u16;
-            levels.remove(0);
-            upper.push(levels);
-        }
+        let layer0: Vec<u32> = self.links0.into_iter().map(AtomicU32::into_inner).collect();
+        let counts0: Vec<u16> = self
+            .counts0
+            .into_iter()
+            .map(AtomicU16::into_inner)
+            .collect();
+        let upper: Vec<Vec<Vec<u32>>> = self.upper.into_iter().map(RwLock::into_inner).collect();
         HnswIndex {
             m: self.params.m,
             m0,
