@@ -419,8 +419,54 @@ impl Segment {
         if params.exact {
             return exact();
         }
+        // the planner's scans of a small filtered set read the quantized
+        // codes when there are some (4x+ fewer bytes), preselecting
+        // `limit * oversampling` and rescoring those with the originals
+        let vectors = DenseVectors {
+            data: data.as_slice(),
+            dim: *dim,
+            distance,
+        };
+        let prepared = DenseQuery::new(data.element(), query);
+        let sim = |o: u32| vectors.similarity_to(&prepared, o);
+        let scan = || match graph
+            .quantized
+            .as_ref()
+            .filter(|_| !params.quantization.ignore && graph.stale.is_empty())
+        {
+            None => exact(),
+            Some((_, quantized)) => {
+                let q = quantized.query(query);
+                let wanted =
+                    ((top as f64) * params.quantization.oversampling.max(1.0)).ceil() as usize;
+                let mut pre = TopK::new(wanted);
+                let mut offer = |o: u32| {
+                    if present.get(o as usize).copied().unwrap_or(false) {
+                        pre.push(ScoredOffset {
+                            similarity: quantized.similarity(&q, o),
+                            offset: o,
+                        });
+                    }
+                };
+                match &exact_set {
+                    Some(set) => set.iter().for_each(&mut offer),
+                    None => self.filtered_from(filter, None).for_each(|(_, o)| offer(o)),
+                }
+                let mut best = TopK::new(top);
+                for hit in pre.into_sorted() {
+                    best.push(match params.quantization.rescore {
+                        true => ScoredOffset {
+                            similarity: sim(hit.offset),
+                            offset: hit.offset,
+                        },
+                        false => hit,
+                    });
+                }
+                best.into_sorted()
+            }
+        };
         if filter.is_some() && (self.estimate(filter).max as usize) < params.full_scan_threshold {
-            return exact();
+            return scan();
         }
         // a filter on a value with its own subgraph walks that subgraph; its
         // points whose payload changed since are checked exactly below
@@ -431,16 +477,9 @@ impl Segment {
         // at random); a block's own graph is cheaper than both
         if let (Some(set), None) = (&exact_set, block) {
             if (set.len() as usize) < params.full_scan_threshold.saturating_mul(2) {
-                return exact();
+                return scan();
             }
         }
-        let vectors = DenseVectors {
-            data: data.as_slice(),
-            dim: *dim,
-            distance,
-        };
-        let prepared = DenseQuery::new(data.element(), query);
-        let sim = |o: u32| vectors.similarity_to(&prepared, o);
         let candidates = if exact_set.is_some() {
             None
         } else {
