@@ -12,6 +12,7 @@ pub mod error;
 pub mod holder;
 pub mod operations;
 pub mod optimizer;
+pub mod query;
 pub mod search;
 pub mod shard;
 pub mod vector_check;

@@ -1,6 +1,9 @@
 //! Search request bodies: the universal `query` (nearest only, so far) and
 //! the legacy `search`.
 
+use collection::query::{
+    Fusion, QueryKind, QueryNode, QueryRequest as CoreQueryRequest, DEFAULT_RRF_K,
+};
 use collection::search::{QueryInput, ScoredPoint, SearchOptions, SearchRequest};
 use collection::{CollectionError, Result};
 use segment::segment::graph::QuantizationUse;
@@ -106,7 +109,7 @@ impl From<VectorInput> for QueryInput {
 /// `POST /points/query` body.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct QueryRequest {
-    /// Sub-queries (not supported yet).
+    /// Sub-queries: one or a list, recursive.
     #[serde(default)]
     pub prefetch: Option<Value>,
     /// The query: a vector, a point id, or a query object.
@@ -159,44 +162,169 @@ pub fn check_limit(limit: usize) -> Result<usize> {
     Ok(limit)
 }
 
-impl QueryRequest {
-    /// Converts into a search (nearest queries only, so far).
-    pub fn convert(self) -> Result<SearchRequest> {
-        if self.prefetch.as_ref().is_some_and(|p| !p.is_null()) {
-            return Err(unsupported("prefetch"));
+/// `prefetch`: one sub-query or a list.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany<T> {
+    /// Several (tried first: a struct would also accept a list, by position).
+    Many(Vec<T>),
+    /// One.
+    One(Box<T>),
+}
+
+impl<T> OneOrMany<T> {
+    fn into_vec(self) -> Vec<T> {
+        match self {
+            OneOrMany::One(t) => vec![*t],
+            OneOrMany::Many(v) => v,
         }
-        if self.lookup_from.as_ref().is_some_and(|p| !p.is_null()) {
-            return Err(unsupported("lookup_from"));
-        }
-        let query = match self.query {
-            None | Some(Value::Null) => {
-                return Err(unsupported("a query without `query` (scroll by score)"))
+    }
+}
+
+/// One `prefetch` entry.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WirePrefetch {
+    /// Sub-queries.
+    #[serde(default)]
+    pub prefetch: Option<OneOrMany<WirePrefetch>>,
+    /// The query.
+    #[serde(default)]
+    pub query: Option<Value>,
+    /// Vector name.
+    #[serde(default)]
+    pub using: Option<String>,
+    /// Filter.
+    #[serde(default)]
+    pub filter: Option<Filter>,
+    /// Search parameters.
+    #[serde(default)]
+    pub params: Option<WireSearchParams>,
+    /// Score threshold.
+    #[serde(default)]
+    pub score_threshold: Option<f32>,
+    /// Results (default 10).
+    #[serde(default)]
+    pub limit: Option<usize>,
+    /// Collection to read query vectors from (not supported yet).
+    #[serde(default)]
+    pub lookup_from: Option<Value>,
+}
+
+/// `{"rrf": {"k": .., "weights": [..]}}`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireRrf {
+    #[serde(default)]
+    k: Option<usize>,
+    #[serde(default)]
+    weights: Option<Vec<f64>>,
+}
+
+/// The `query` member: a vector, a point id, or a query object.
+fn query_kind(query: Option<Value>) -> Result<Option<QueryKind>> {
+    let bad = |e: serde_json::Error| CollectionError::BadInput(e.to_string());
+    Ok(Some(match query {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Object(mut obj)) if obj.contains_key("nearest") => {
+            if obj.get("mmr").is_some_and(|m| !m.is_null()) {
+                return Err(unsupported("mmr"));
             }
-            Some(Value::Object(mut obj)) if obj.contains_key("nearest") => {
-                if obj.get("mmr").is_some_and(|m| !m.is_null()) {
-                    return Err(unsupported("mmr"));
-                }
-                let nearest = obj.remove("nearest").unwrap_or(Value::Null);
+            let nearest = obj.remove("nearest").unwrap_or(Value::Null);
+            QueryKind::Nearest(
                 serde_json::from_value::<VectorInput>(nearest)
-                    .map_err(|e| CollectionError::BadInput(e.to_string()))?
+                    .map_err(bad)?
+                    .into(),
+            )
+        }
+        Some(Value::Object(mut obj)) if obj.contains_key("fusion") => {
+            match obj.remove("fusion").unwrap_or(Value::Null) {
+                Value::String(f) if f == "rrf" => QueryKind::Fusion(Fusion::Rrf {
+                    k: DEFAULT_RRF_K,
+                    weights: None,
+                }),
+                Value::String(f) if f == "dbsf" => QueryKind::Fusion(Fusion::Dbsf),
+                other => {
+                    return Err(CollectionError::BadInput(format!(
+                    "Format error in JSON body: unknown variant {other}, expected `rrf` or `dbsf`"
+                )))
+                }
             }
-            Some(Value::Object(obj)) if !obj.contains_key("indices") => {
-                let kind = obj.keys().next().cloned().unwrap_or_default();
-                return Err(unsupported(&format!("query `{kind}`")));
+        }
+        Some(Value::Object(mut obj)) if obj.contains_key("rrf") => {
+            let rrf: WireRrf =
+                serde_json::from_value(obj.remove("rrf").unwrap_or(Value::Null)).map_err(bad)?;
+            if rrf.k == Some(0) {
+                return Err(CollectionError::Validation(
+                    "rrf.k: value 0 invalid, must be 1 or larger".into(),
+                ));
             }
-            Some(other) => serde_json::from_value::<VectorInput>(other)
-                .map_err(|e| CollectionError::BadInput(e.to_string()))?,
+            QueryKind::Fusion(Fusion::Rrf {
+                k: rrf.k.map_or(DEFAULT_RRF_K, |k| k as f64),
+                weights: rrf.weights,
+            })
+        }
+        Some(Value::Object(obj)) if !obj.contains_key("indices") => {
+            let kind = obj.keys().next().cloned().unwrap_or_default();
+            return Err(unsupported(&format!("query `{kind}`")));
+        }
+        Some(other) => QueryKind::Nearest(
+            serde_json::from_value::<VectorInput>(other)
+                .map_err(bad)?
+                .into(),
+        ),
+    }))
+}
+
+/// A node of the query tree from its wire form (`limit` defaults to 10).
+fn node(p: WirePrefetch) -> Result<QueryNode> {
+    if p.lookup_from.as_ref().is_some_and(|l| !l.is_null()) {
+        return Err(unsupported("lookup_from"));
+    }
+    let prefetch = p
+        .prefetch
+        .map(OneOrMany::into_vec)
+        .unwrap_or_default()
+        .into_iter()
+        .map(node)
+        .collect::<Result<Vec<_>>>()?;
+    Ok(QueryNode {
+        prefetch,
+        query: query_kind(p.query)?,
+        using: p.using.unwrap_or_default(),
+        filter: convert_opt(p.filter)?,
+        params: search_options(p.params)?,
+        score_threshold: p.score_threshold,
+        limit: check_limit(p.limit.unwrap_or(10))?,
+    })
+}
+
+impl QueryRequest {
+    /// Converts into the internal query tree.
+    pub fn convert(self) -> Result<CoreQueryRequest> {
+        let prefetch = match self.prefetch {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(
+                serde_json::from_value::<OneOrMany<WirePrefetch>>(v).map_err(|e| {
+                    CollectionError::BadInput(format!("Format error in JSON body: prefetch: {e}"))
+                })?,
+            ),
         };
-        Ok(SearchRequest {
-            using: self.using.unwrap_or_default(),
-            query: query.into(),
-            filter: convert_opt(self.filter)?,
-            limit: check_limit(self.limit.unwrap_or(10))?,
-            offset: self.offset.unwrap_or(0),
+        let root = node(WirePrefetch {
+            prefetch,
+            query: self.query,
+            using: self.using,
+            filter: self.filter,
+            params: self.params,
             score_threshold: self.score_threshold,
+            limit: self.limit,
+            lookup_from: self.lookup_from,
+        })?;
+        Ok(CoreQueryRequest {
+            root,
+            offset: self.offset.unwrap_or(0),
             with_payload: payload_selector(self.with_payload, false)?,
             with_vector: vector_selector(self.with_vector),
-            params: search_options(self.params)?,
         })
     }
 }

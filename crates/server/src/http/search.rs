@@ -7,6 +7,7 @@ use api::rest::query::{
     ScoredPointOutput,
 };
 use axum::extract::{Path, State};
+use collection::query::QueryRequest as QueryRequestCore;
 use collection::search::SearchRequest;
 
 use super::extract::{JsonBody, QueryParams, ReadParams};
@@ -33,6 +34,26 @@ async fn run(
     .await
 }
 
+async fn run_queries(
+    state: &AppState,
+    name: &str,
+    requests: Vec<QueryRequestCore>,
+) -> Result<Vec<Vec<ScoredPointOutput>>, super::ApiError> {
+    let c = state.toc.get(name)?;
+    blocking(move || {
+        requests
+            .iter()
+            .map(|r| {
+                Ok(c.query(r)?
+                    .into_iter()
+                    .map(ScoredPointOutput::from)
+                    .collect())
+            })
+            .collect()
+    })
+    .await
+}
+
 /// `POST /collections/{name}/points/query`.
 pub async fn query(
     State(state): State<AppState>,
@@ -42,7 +63,7 @@ pub async fn query(
 ) -> ApiResult {
     let start = Instant::now();
     let request = body.convert()?;
-    let mut results = run(&state, &name, vec![request]).await?;
+    let mut results = run_queries(&state, &name, vec![request]).await?;
     Ok(ok(
         QueryResponse {
             points: results.pop().unwrap_or_default(),
@@ -64,7 +85,7 @@ pub async fn query_batch(
         .into_iter()
         .map(QueryRequest::convert)
         .collect::<Result<Vec<_>, _>>()?;
-    let results = run(&state, &name, requests).await?;
+    let results = run_queries(&state, &name, requests).await?;
     Ok(ok(
         results
             .into_iter()
