@@ -108,3 +108,61 @@ def test_query_tree_bad_input(api, client, collection_name):
     assert r.status_code == 400 and "nope" in error_of(r)
     r = api.call("POST", path, {"prefetch": {"query": QA, "using": "a", "limit": 0}, "query": {"fusion": "rrf"}})
     assert r.status_code == 422, r.text
+
+
+STRATEGIES = [None, models.RecommendStrategy.AVERAGE_VECTOR, models.RecommendStrategy.BEST_SCORE, models.RecommendStrategy.SUM_SCORES]
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("using", ["a", "b"])
+def test_recommend_matches_local_mode(pair, strategy, using):
+    client, local, name = pair
+    rec = models.RecommendQuery(recommend=models.RecommendInput(positive=[3, 17, [0.1, 0.2, 0.3, 0.4]], negative=[42], strategy=strategy))
+    kw = dict(query=rec, using=using, limit=10, with_payload=True)
+    r, l = client.query_points(name, **kw).points, local.query_points(name, **kw).points
+    same(r, l, tol=1e-4)
+    assert not {3, 17, 42} & {p.id for p in r}
+    # filtered, offset, and as a rescoring step over prefetches
+    kw = dict(query=rec, using=using, limit=5, offset=2, query_filter=FILTERS[0])
+    same(client.query_points(name, **kw).points, local.query_points(name, **kw).points, tol=1e-4)
+    # over prefetches only the prefetched points are scored (local mode's
+    # recommend ignores that restriction, so it gets it as a filter)
+    got = client.query_points(name, prefetch=prefetches(30, 30), query=rec, using=using, limit=7).points
+    ids = set()
+    for p in prefetches(30, 30):
+        ids |= {x.id for x in local.query_points(name, query=p.query, using=p.using, limit=p.limit).points}
+    want = local.query_points(name, query=rec, using=using, limit=7, query_filter=models.Filter(must=[models.HasIdCondition(has_id=list(ids))])).points
+    same(got, want, tol=1e-4)
+    assert {p.id for p in got} <= ids
+
+
+@pytest.mark.parametrize("strategy", ["average_vector", "best_score", "sum_scores"])
+def test_legacy_recommend(api, pair, strategy):
+    """The legacy endpoints (older clients) answer as the query API."""
+    client, local, name = pair
+    body = {"positive": [5, 9], "negative": [11], "using": "a", "limit": 6, "strategy": strategy, "with_payload": True}
+    r = api.call("POST", f"/collections/{name}/points/recommend", body)
+    assert r.status_code == 200, r.text
+    rec = models.RecommendQuery(recommend=models.RecommendInput(positive=[5, 9], negative=[11], strategy=strategy))
+    want = local.query_points(name, query=rec, using="a", limit=6).points
+    assert [p["id"] for p in r.json()["result"]] == [p.id for p in want]
+    assert [p["score"] for p in r.json()["result"]] == pytest.approx([p.score for p in want], abs=1e-4)
+    batch = {"searches": [dict(body, limit=3), {"positive": [7], "negative": [8], "using": "b", "limit": 4, "strategy": strategy}]}
+    r = api.call("POST", f"/collections/{name}/points/recommend/batch", batch)
+    assert r.status_code == 200, r.text
+    second = models.RecommendQuery(recommend=models.RecommendInput(positive=[7], negative=[8], strategy=strategy))
+    want = local.query_points(name, query=second, using="b", limit=4).points
+    assert [p["id"] for p in r.json()["result"][1]] == [p.id for p in want]
+
+
+def test_recommend_bad_input(api, pair):
+    client, _, name = pair
+    path = f"/collections/{name}/points/query"
+    r = api.call("POST", path, {"query": {"recommend": {"positive": [], "negative": [1]}}, "using": "a"})
+    assert r.status_code == 400, r.text
+    r = api.call("POST", path, {"query": {"recommend": {"positive": [123456]}}, "using": "a"})
+    assert r.status_code == 404, r.text
+    r = api.call("POST", path, {"query": {"recommend": {"positive": [[1.0, 2.0]]}}, "using": "a"})
+    assert r.status_code == 400 and "dimension" in error_of(r)
+    r = api.call("POST", path, {"query": {"recommend": {"positive": [1], "strategy": "nope"}}, "using": "a"})
+    assert r.status_code == 400

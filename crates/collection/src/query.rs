@@ -13,6 +13,9 @@ use segment::filter::{Condition, Filter};
 use segment::selector::{PayloadSelector, VectorSelector};
 use segment::PointId;
 
+use segment::distance::{max_sim, sparse_dot, Distance as SegmentDistance};
+use segment::vectors::Vector;
+
 use crate::collection::Collection;
 use crate::error::{CollectionError, Result};
 use crate::search::{QueryInput, ScoredPoint, SearchOptions, SearchRequest};
@@ -35,11 +38,34 @@ pub enum Fusion {
     Dbsf,
 }
 
+/// How positive and negative examples are combined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RecommendStrategy {
+    /// Search near `2·mean(positive) − mean(negative)` (or the mean of the
+    /// positives alone).
+    #[default]
+    AverageVector,
+    /// Score by the best positive or, when a negative is closer, minus the
+    /// best negative (both squashed into 0..1).
+    BestScore,
+    /// Score by the summed similarity to the positives minus the negatives.
+    SumScores,
+}
+
 /// What a node computes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum QueryKind {
     /// Nearest to a vector or a stored point.
     Nearest(QueryInput),
+    /// Like the positive examples, unlike the negative ones.
+    Recommend {
+        /// Positive examples.
+        positive: Vec<QueryInput>,
+        /// Negative examples.
+        negative: Vec<QueryInput>,
+        /// How they are combined.
+        strategy: RecommendStrategy,
+    },
     /// Fusion of the prefetches.
     Fusion(Fusion),
 }
@@ -205,6 +231,20 @@ impl Collection {
         if node.prefetch.is_empty() {
             return match &node.query {
                 Some(QueryKind::Nearest(q)) => search(q, filter),
+                Some(QueryKind::Recommend {
+                    positive,
+                    negative,
+                    strategy,
+                }) => self.recommend(
+                    node,
+                    positive,
+                    negative,
+                    *strategy,
+                    filter,
+                    (limit, offset),
+                    with_payload,
+                    with_vector,
+                ),
                 Some(QueryKind::Fusion(_)) => Err(CollectionError::BadInput(
                     "Fusion queries require prefetches".into(),
                 )),
@@ -257,6 +297,29 @@ impl Collection {
                     })
                     .collect())
             }
+            Some(QueryKind::Recommend {
+                positive,
+                negative,
+                strategy,
+            }) => {
+                let ids: HashSet<PointId> = sources.iter().flatten().map(|(id, _)| *id).collect();
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let only = Filter::must(vec![Condition::HasId(ids)]);
+                let mut exact = node.clone();
+                exact.params.exact = true;
+                self.recommend(
+                    &exact,
+                    positive,
+                    negative,
+                    *strategy,
+                    both(filter.as_ref(), Some(&only)),
+                    (limit, offset),
+                    with_payload,
+                    with_vector,
+                )
+            }
             Some(QueryKind::Nearest(q)) => {
                 // rescore exactly what the prefetches found
                 let ids: HashSet<PointId> = sources.iter().flatten().map(|(id, _)| *id).collect();
@@ -300,6 +363,242 @@ impl Collection {
                     .collect())
             }
         }
+    }
+}
+
+/// `x / (1 + |x|)` moved into 0..1.
+fn scaled_sigmoid(x: f32) -> f32 {
+    if x.is_nan() || x.is_infinite() {
+        return x;
+    }
+    0.5 * (x / (1.0 + x.abs()) + 1.0)
+}
+
+/// The raw similarity examples are compared with: dot products for Cosine
+/// and Dot, negated squared Euclidean or Manhattan distances.
+fn raw_similarity(distance: SegmentDistance, a: &Vector, b: &Vector) -> Option<f32> {
+    match (a, b) {
+        (Vector::Dense(a), Vector::Dense(b)) => Some(match distance {
+            SegmentDistance::Euclid => -segment::distance::scalar::l2_squared(a, b),
+            d => d.similarity(a, b),
+        }),
+        (Vector::Sparse(a), Vector::Sparse(b)) => {
+            Some(sparse_dot(&a.indices, &a.values, &b.indices, &b.values))
+        }
+        (Vector::Multi(a), Vector::Multi(b)) => Some(max_sim(distance, a, b)),
+        _ => None,
+    }
+}
+
+impl Collection {
+    /// The vector `using` of each example (stored points read), and the
+    /// ids of the example points.
+    fn examples(
+        &self,
+        using: &str,
+        examples: &[QueryInput],
+    ) -> Result<(Vec<Vector>, Vec<PointId>)> {
+        let mut vectors = Vec::new();
+        let mut ids = Vec::new();
+        let holder = self.shard.read();
+        for e in examples {
+            match e {
+                QueryInput::Vector(v) => vectors.push(v.clone()),
+                QueryInput::Point(id) => {
+                    let record = holder
+                        .record(
+                            *id,
+                            &PayloadSelector::None,
+                            &VectorSelector::Names(vec![using.to_string()]),
+                        )
+                        .ok_or_else(|| {
+                            CollectionError::NotFound(format!("No point with id {id} found"))
+                        })?;
+                    let v = record
+                        .vectors
+                        .and_then(|mut v| v.remove(using))
+                        .ok_or_else(|| {
+                            CollectionError::BadInput(format!("Point {id} has no vector `{using}`"))
+                        })?;
+                    vectors.push(v);
+                    ids.push(*id);
+                }
+            }
+        }
+        Ok((vectors, ids))
+    }
+
+    /// A recommendation at one node.
+    #[allow(clippy::too_many_arguments)]
+    fn recommend(
+        &self,
+        node: &QueryNode,
+        positive: &[QueryInput],
+        negative: &[QueryInput],
+        strategy: RecommendStrategy,
+        filter: Option<Filter>,
+        (limit, offset): (usize, usize),
+        with_payload: &PayloadSelector,
+        with_vector: &VectorSelector,
+    ) -> Result<Vec<ScoredPoint>> {
+        let using = node.using.as_str();
+        let (mut pos, pos_ids) = self.examples(using, positive)?;
+        let (mut neg, neg_ids) = self.examples(using, negative)?;
+        // the examples themselves are never recommended
+        let examples: HashSet<PointId> = pos_ids.into_iter().chain(neg_ids).collect();
+        let filter = if examples.is_empty() {
+            filter
+        } else {
+            let mut f = filter.unwrap_or_default();
+            f.must_not.push(Condition::HasId(examples));
+            Some(f)
+        };
+        let config = self.config();
+        // examples are checked; scoring normalizes them (Cosine), the
+        // average takes them as given and is normalized as a query
+        for v in pos.iter_mut().chain(neg.iter_mut()) {
+            let raw = v.clone();
+            crate::vector_check::check_query_vector(&config, using, v)?;
+            if strategy == RecommendStrategy::AverageVector {
+                if let (Vector::Dense(_), Vector::Dense(_)) = (&raw, &*v) {
+                    *v = raw;
+                }
+            }
+        }
+        match strategy {
+            RecommendStrategy::AverageVector => {
+                let query = average(&pos, &neg).ok_or_else(|| {
+                    CollectionError::BadInput(
+                        "No positive examples given with 'average_vector' strategy".into(),
+                    )
+                })?;
+                self.search(&SearchRequest {
+                    using: using.to_string(),
+                    query: QueryInput::Vector(query),
+                    filter,
+                    limit,
+                    offset,
+                    score_threshold: node.score_threshold,
+                    with_payload: with_payload.clone(),
+                    with_vector: with_vector.clone(),
+                    params: node.params,
+                })
+            }
+            RecommendStrategy::BestScore | RecommendStrategy::SumScores => {
+                if pos.is_empty() && neg.is_empty() {
+                    return Err(CollectionError::BadInput(
+                        "No positive or negative examples given".into(),
+                    ));
+                }
+                let distance: SegmentDistance = match config.params.vectors.get(using) {
+                    Some(p) => p.distance.into(),
+                    None => SegmentDistance::Dot,
+                };
+                let score = |stored: &Vector| -> Option<f32> {
+                    let sims = |examples: &[Vector]| -> Option<Vec<f32>> {
+                        examples
+                            .iter()
+                            .map(|e| raw_similarity(distance, e, stored))
+                            .collect()
+                    };
+                    let (p, n) = (sims(&pos)?, sims(&neg)?);
+                    Some(match strategy {
+                        RecommendStrategy::BestScore => {
+                            let bp = p.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                            let bn = n.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                            if bp > bn {
+                                scaled_sigmoid(bp)
+                            } else {
+                                -scaled_sigmoid(bn)
+                            }
+                        }
+                        _ => p.iter().sum::<f32>() - n.iter().sum::<f32>(),
+                    })
+                };
+                let holder = self.shard.read();
+                let segments: Vec<&segment::segment::Segment> = holder.segments().collect();
+                let wanted = limit + offset;
+                let mut hits: Vec<(f32, usize, u32)> = segments
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(i, s)| {
+                        s.scan_scored(using, filter.as_ref(), wanted, score)
+                            .into_iter()
+                            .map(move |h| (h.similarity, i, h.offset))
+                    })
+                    .collect();
+                hits.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+                Ok(hits
+                    .into_iter()
+                    .filter(|(s, _, _)| node.score_threshold.is_none_or(|t| *s > t))
+                    .skip(offset)
+                    .take(limit)
+                    .map(|(score, i, offset)| {
+                        let r = segments[i].record(offset, with_payload, with_vector);
+                        ScoredPoint {
+                            id: r.id,
+                            version: r.version,
+                            score,
+                            payload: r.payload,
+                            vectors: r.vectors,
+                        }
+                    })
+                    .collect())
+            }
+        }
+    }
+}
+
+/// `2·mean(positive) − mean(negative)`, or the mean of the positives
+/// (dense and sparse examples; sparse means over the union of indices).
+fn average(pos: &[Vector], neg: &[Vector]) -> Option<Vector> {
+    fn mean_dense(vs: &[Vector]) -> Option<Vec<f32>> {
+        let first = match vs.first()? {
+            Vector::Dense(d) => d.len(),
+            _ => return None,
+        };
+        let mut out = vec![0.0f32; first];
+        for v in vs {
+            if let Vector::Dense(d) = v {
+                out.iter_mut().zip(d).for_each(|(o, x)| *o += x);
+            }
+        }
+        out.iter_mut().for_each(|o| *o /= vs.len() as f32);
+        Some(out)
+    }
+    fn mean_sparse(vs: &[Vector]) -> Option<std::collections::BTreeMap<u32, f32>> {
+        let mut out = std::collections::BTreeMap::new();
+        for v in vs {
+            let Vector::Sparse(s) = v else { return None };
+            for (i, x) in s.indices.iter().zip(&s.values) {
+                *out.entry(*i).or_insert(0.0) += x / vs.len() as f32;
+            }
+        }
+        Some(out)
+    }
+    match pos.first()? {
+        Vector::Dense(_) => {
+            let p = mean_dense(pos)?;
+            Some(Vector::Dense(match mean_dense(neg) {
+                Some(n) => p.iter().zip(&n).map(|(a, b)| a + a - b).collect(),
+                None => p,
+            }))
+        }
+        Vector::Sparse(_) => {
+            let mut p = mean_sparse(pos)?;
+            if !neg.is_empty() {
+                let n = mean_sparse(neg).unwrap_or_default();
+                p.values_mut().for_each(|v| *v *= 2.0);
+                for (i, x) in n {
+                    *p.entry(i).or_insert(0.0) -= x;
+                }
+            }
+            Some(Vector::Sparse(segment::vectors::SparseVector {
+                indices: p.keys().copied().collect(),
+                values: p.values().copied().collect(),
+            }))
+        }
+        Vector::Multi(_) => None,
     }
 }
 

@@ -121,6 +121,25 @@ pub fn check_vectors(config: &CollectionConfig, vectors: &mut NamedVectors) -> R
     Ok(())
 }
 
+/// Validates one query-side vector for `name` as [`check_vectors`] does
+/// (dimensions, kind, Cosine normalization).
+pub fn check_query_vector(
+    config: &CollectionConfig,
+    name: &str,
+    vector: &mut Vector,
+) -> Result<()> {
+    let mut named = NamedVectors::new();
+    named.insert(
+        name.to_string(),
+        std::mem::replace(vector, Vector::Dense(Vec::new())),
+    );
+    check_vectors(config, &mut named)?;
+    if let Some(v) = named.remove(name) {
+        *vector = v;
+    }
+    Ok(())
+}
+
 /// Checks that every name refers to a configured vector.
 pub fn check_names<'a>(
     config: &CollectionConfig,

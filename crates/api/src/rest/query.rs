@@ -2,7 +2,8 @@
 //! the legacy `search`.
 
 use collection::query::{
-    Fusion, QueryKind, QueryNode, QueryRequest as CoreQueryRequest, DEFAULT_RRF_K,
+    Fusion, QueryKind, QueryNode, QueryRequest as CoreQueryRequest, RecommendStrategy,
+    DEFAULT_RRF_K,
 };
 use collection::search::{QueryInput, ScoredPoint, SearchOptions, SearchRequest};
 use collection::{CollectionError, Result};
@@ -211,6 +212,143 @@ pub struct WirePrefetch {
     pub lookup_from: Option<Value>,
 }
 
+/// `{"recommend": {"positive": [..], "negative": [..], "strategy": ..}}`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WireRecommend {
+    /// Positive examples: vectors or point ids.
+    #[serde(default)]
+    pub positive: Option<Vec<VectorInput>>,
+    /// Negative examples.
+    #[serde(default)]
+    pub negative: Option<Vec<VectorInput>>,
+    /// `average_vector` (default), `best_score` or `sum_scores`.
+    #[serde(default)]
+    pub strategy: Option<WireStrategy>,
+}
+
+/// Recommendation strategies.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WireStrategy {
+    /// Average vector.
+    AverageVector,
+    /// Best score.
+    BestScore,
+    /// Sum of scores.
+    SumScores,
+}
+
+impl From<WireStrategy> for RecommendStrategy {
+    fn from(s: WireStrategy) -> Self {
+        match s {
+            WireStrategy::AverageVector => RecommendStrategy::AverageVector,
+            WireStrategy::BestScore => RecommendStrategy::BestScore,
+            WireStrategy::SumScores => RecommendStrategy::SumScores,
+        }
+    }
+}
+
+impl WireRecommend {
+    fn into_kind(self) -> Result<QueryKind> {
+        Ok(QueryKind::Recommend {
+            positive: self
+                .positive
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+            negative: self
+                .negative
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+            strategy: self.strategy.map(Into::into).unwrap_or_default(),
+        })
+    }
+}
+
+/// Legacy `POST /points/recommend` body.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LegacyRecommendRequest {
+    /// Positive examples.
+    #[serde(default)]
+    pub positive: Option<Vec<VectorInput>>,
+    /// Negative examples.
+    #[serde(default)]
+    pub negative: Option<Vec<VectorInput>>,
+    /// Strategy.
+    #[serde(default)]
+    pub strategy: Option<WireStrategy>,
+    /// Filter.
+    #[serde(default)]
+    pub filter: Option<Filter>,
+    /// Search parameters.
+    #[serde(default)]
+    pub params: Option<WireSearchParams>,
+    /// Hits.
+    pub limit: usize,
+    /// Hits to skip.
+    #[serde(default)]
+    pub offset: Option<usize>,
+    /// Payload to return.
+    #[serde(default)]
+    pub with_payload: Option<WithPayload>,
+    /// Vectors to return.
+    #[serde(default, alias = "with_vectors")]
+    pub with_vector: Option<WithVector>,
+    /// Score threshold.
+    #[serde(default)]
+    pub score_threshold: Option<f32>,
+    /// Vector name.
+    #[serde(default)]
+    pub using: Option<String>,
+    /// Other collection for example ids (not supported yet).
+    #[serde(default)]
+    pub lookup_from: Option<Value>,
+    /// Shard key.
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub shard_key: Option<Value>,
+}
+
+impl LegacyRecommendRequest {
+    /// Converts into the internal query (a recommend leaf).
+    pub fn convert(self) -> Result<CoreQueryRequest> {
+        if self.lookup_from.as_ref().is_some_and(|l| !l.is_null()) {
+            return Err(unsupported("lookup_from"));
+        }
+        let query = WireRecommend {
+            positive: self.positive,
+            negative: self.negative,
+            strategy: self.strategy,
+        }
+        .into_kind()?;
+        Ok(CoreQueryRequest {
+            root: QueryNode {
+                prefetch: Vec::new(),
+                query: Some(query),
+                using: self.using.unwrap_or_default(),
+                filter: convert_opt(self.filter)?,
+                params: search_options(self.params)?,
+                score_threshold: self.score_threshold,
+                limit: check_limit(self.limit)?,
+            },
+            offset: self.offset.unwrap_or(0),
+            with_payload: payload_selector(self.with_payload, false)?,
+            with_vector: vector_selector(self.with_vector),
+        })
+    }
+}
+
+/// Legacy `recommend/batch` body.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LegacyRecommendRequestBatch {
+    /// Recommendations.
+    pub searches: Vec<LegacyRecommendRequest>,
+}
+
 /// `{"rrf": {"k": .., "weights": [..]}}`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -250,6 +388,15 @@ fn query_kind(query: Option<Value>) -> Result<Option<QueryKind>> {
                 )))
                 }
             }
+        }
+        Some(Value::Object(mut obj)) if obj.contains_key("recommend") => {
+            let r: WireRecommend = serde_json::from_value(
+                obj.remove("recommend").unwrap_or(Value::Null),
+            )
+            .map_err(|e| {
+                CollectionError::BadInput(format!("Format error in JSON body: recommend: {e}"))
+            })?;
+            r.into_kind()?
         }
         Some(Value::Object(mut obj)) if obj.contains_key("rrf") => {
             let rrf: WireRrf =

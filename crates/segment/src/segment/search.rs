@@ -117,6 +117,29 @@ impl Segment {
         (n, df)
     }
 
+    /// The `top` points with the highest `score` of their stored vector
+    /// `name` (points where it returns `None` are skipped), among those
+    /// matching `filter`: for scorings no index serves (recommendation by
+    /// best or summed example scores).
+    pub fn scan_scored(
+        &self,
+        name: &str,
+        filter: Option<&Filter>,
+        top: usize,
+        score: impl Fn(&crate::vectors::Vector) -> Option<f32>,
+    ) -> Vec<ScoredOffset> {
+        let Some(storage) = self.vectors.get(name) else {
+            return Vec::new();
+        };
+        let mut best = TopK::new(top);
+        for (_, offset) in self.filtered_from(filter, None) {
+            if let Some(similarity) = storage.get(offset).as_ref().and_then(&score) {
+                best.push(ScoredOffset { similarity, offset });
+            }
+        }
+        best.into_sorted()
+    }
+
     /// The `top` most similar points to `query` in the vector storage
     /// `name`, among those matching `filter`, best first.
     pub fn search_exact(

@@ -129,6 +129,14 @@ fn api_routes() -> Router<AppState> {
             "/collections/{name}/points/search/batch",
             post(search::search_batch),
         )
+        .route(
+            "/collections/{name}/points/recommend",
+            post(search::recommend),
+        )
+        .route(
+            "/collections/{name}/points/recommend/batch",
+            post(search::recommend_batch),
+        )
 }
 
 async fn not_found() -> ApiError {

@@ -3,8 +3,8 @@
 use std::time::Instant;
 
 use api::rest::query::{
-    LegacySearchRequest, LegacySearchRequestBatch, QueryRequest, QueryRequestBatch, QueryResponse,
-    ScoredPointOutput,
+    LegacyRecommendRequest, LegacyRecommendRequestBatch, LegacySearchRequest,
+    LegacySearchRequestBatch, QueryRequest, QueryRequestBatch, QueryResponse, ScoredPointOutput,
 };
 use axum::extract::{Path, State};
 use collection::query::QueryRequest as QueryRequestCore;
@@ -93,6 +93,35 @@ pub async fn query_batch(
             .collect::<Vec<_>>(),
         start,
     ))
+}
+
+/// `POST /collections/{name}/points/recommend` (legacy).
+pub async fn recommend(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    QueryParams(_params): QueryParams<ReadParams>,
+    JsonBody(body): JsonBody<LegacyRecommendRequest>,
+) -> ApiResult {
+    let start = Instant::now();
+    let request = body.convert()?;
+    let mut results = run_queries(&state, &name, vec![request]).await?;
+    Ok(ok(results.pop().unwrap_or_default(), start))
+}
+
+/// `POST /collections/{name}/points/recommend/batch` (legacy).
+pub async fn recommend_batch(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    QueryParams(_params): QueryParams<ReadParams>,
+    JsonBody(body): JsonBody<LegacyRecommendRequestBatch>,
+) -> ApiResult {
+    let start = Instant::now();
+    let requests = body
+        .searches
+        .into_iter()
+        .map(LegacyRecommendRequest::convert)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ok(run_queries(&state, &name, requests).await?, start))
 }
 
 /// `POST /collections/{name}/points/search` (legacy).
