@@ -166,3 +166,28 @@ def test_recommend_bad_input(api, pair):
     assert r.status_code == 400 and "dimension" in error_of(r)
     r = api.call("POST", path, {"query": {"recommend": {"positive": [1], "strategy": "nope"}}, "using": "a"})
     assert r.status_code == 400
+
+
+def test_discover_and_context_match_local_mode(api, pair):
+    client, local, name = pair
+    context = [models.ContextPair(positive=3, negative=8), models.ContextPair(positive=[0.3, 0.1, -0.2, 0.5], negative=21)]
+    for using in ("a", "b"):
+        d = models.DiscoverQuery(discover=models.DiscoverInput(target=12, context=context))
+        kw = dict(query=d, using=using, limit=10, with_payload=True)
+        r, l = client.query_points(name, **kw).points, local.query_points(name, **kw).points
+        same(r, l, tol=1e-4)
+        assert not {12, 3, 8, 21} & {p.id for p in r}
+        c = models.ContextQuery(context=context)
+        kw = dict(query=c, using=using, limit=10, query_filter=FILTERS[1])
+        r, l = client.query_points(name, **kw).points, local.query_points(name, **kw).points
+        # context scores tie often (every point on the positive side of
+        # every pair scores 0): compare scores, and ids where scores differ
+        assert [p.score for p in r] == pytest.approx([p.score for p in l], abs=1e-4)
+    # the legacy endpoint answers as the query API
+    body = {"target": 12, "context": [{"positive": 3, "negative": 8}], "using": "a", "limit": 5}
+    r = api.call("POST", f"/collections/{name}/points/discover", body)
+    assert r.status_code == 200, r.text
+    want = local.query_points(name, query=models.DiscoverQuery(discover=models.DiscoverInput(target=12, context=[models.ContextPair(positive=3, negative=8)])), using="a", limit=5).points
+    assert [p["id"] for p in r.json()["result"]] == [p.id for p in want]
+    r = api.call("POST", f"/collections/{name}/points/discover/batch", {"searches": [body, dict(body, target=None)]})
+    assert r.status_code == 200 and len(r.json()["result"]) == 2, r.text

@@ -66,6 +66,15 @@ pub enum QueryKind {
         /// How they are combined.
         strategy: RecommendStrategy,
     },
+    /// Discovery: near the target, within the positive side of the pairs.
+    Discover {
+        /// Target.
+        target: QueryInput,
+        /// Context pairs (positive, negative).
+        context: Vec<(QueryInput, QueryInput)>,
+    },
+    /// Context search: the positive side of the pairs.
+    Context(Vec<(QueryInput, QueryInput)>),
     /// Fusion of the prefetches.
     Fusion(Fusion),
 }
@@ -245,6 +254,24 @@ impl Collection {
                     with_payload,
                     with_vector,
                 ),
+                Some(QueryKind::Discover { target, context }) => self.discover(
+                    node,
+                    Some(target),
+                    context,
+                    filter,
+                    (limit, offset),
+                    with_payload,
+                    with_vector,
+                ),
+                Some(QueryKind::Context(pairs)) => self.discover(
+                    node,
+                    None,
+                    pairs,
+                    filter,
+                    (limit, offset),
+                    with_payload,
+                    with_vector,
+                ),
                 Some(QueryKind::Fusion(_)) => Err(CollectionError::BadInput(
                     "Fusion queries require prefetches".into(),
                 )),
@@ -319,6 +346,19 @@ impl Collection {
                     with_payload,
                     with_vector,
                 )
+            }
+            Some(QueryKind::Discover { .. } | QueryKind::Context(_)) => {
+                let ids: HashSet<PointId> = sources.iter().flatten().map(|(id, _)| *id).collect();
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let only = Filter::must(vec![Condition::HasId(ids)]);
+                let leaf = QueryNode {
+                    prefetch: Vec::new(),
+                    filter: both(filter.as_ref(), Some(&only)),
+                    ..node.clone()
+                };
+                self.run_node(&leaf, None, limit, offset, with_payload, with_vector)
             }
             Some(QueryKind::Nearest(q)) => {
                 // rescore exactly what the prefetches found
@@ -515,37 +555,151 @@ impl Collection {
                         _ => p.iter().sum::<f32>() - n.iter().sum::<f32>(),
                     })
                 };
-                let holder = self.shard.read();
-                let segments: Vec<&segment::segment::Segment> = holder.segments().collect();
-                let wanted = limit + offset;
-                let mut hits: Vec<(f32, usize, u32)> = segments
-                    .iter()
-                    .enumerate()
-                    .flat_map(|(i, s)| {
-                        s.scan_scored(using, filter.as_ref(), wanted, score)
-                            .into_iter()
-                            .map(move |h| (h.similarity, i, h.offset))
-                    })
-                    .collect();
-                hits.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-                Ok(hits
-                    .into_iter()
-                    .filter(|(s, _, _)| node.score_threshold.is_none_or(|t| *s > t))
-                    .skip(offset)
-                    .take(limit)
-                    .map(|(score, i, offset)| {
-                        let r = segments[i].record(offset, with_payload, with_vector);
-                        ScoredPoint {
-                            id: r.id,
-                            version: r.version,
-                            score,
-                            payload: r.payload,
-                            vectors: r.vectors,
-                        }
-                    })
-                    .collect())
+                self.scan_scores(
+                    node,
+                    filter.as_ref(),
+                    (limit, offset),
+                    with_payload,
+                    with_vector,
+                    score,
+                )
             }
         }
+    }
+}
+
+impl Collection {
+    /// Every point matching `filter` scored by `score` on its vector
+    /// `node.using` (higher is better), merged over segments, thresholded
+    /// (strictly), offset and limited.
+    fn scan_scores(
+        &self,
+        node: &QueryNode,
+        filter: Option<&Filter>,
+        (limit, offset): (usize, usize),
+        with_payload: &PayloadSelector,
+        with_vector: &VectorSelector,
+        score: impl Fn(&Vector) -> Option<f32> + Copy,
+    ) -> Result<Vec<ScoredPoint>> {
+        let holder = self.shard.read();
+        let segments: Vec<&segment::segment::Segment> = holder.segments().collect();
+        let wanted = limit + offset;
+        let mut hits: Vec<(f32, usize, u32)> = segments
+            .iter()
+            .enumerate()
+            .flat_map(|(i, s)| {
+                s.scan_scored(&node.using, filter, wanted, score)
+                    .into_iter()
+                    .map(move |h| (h.similarity, i, h.offset))
+            })
+            .collect();
+        hits.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+        Ok(hits
+            .into_iter()
+            .filter(|(s, _, _)| node.score_threshold.is_none_or(|t| *s > t))
+            .skip(offset)
+            .take(limit)
+            .map(|(score, i, offset)| {
+                let r = segments[i].record(offset, with_payload, with_vector);
+                ScoredPoint {
+                    id: r.id,
+                    version: r.version,
+                    score,
+                    payload: r.payload,
+                    vectors: r.vectors,
+                }
+            })
+            .collect())
+    }
+
+    /// Discovery (with a target) or context search (without): context
+    /// pairs rank points by how many pairs they are on the positive side
+    /// of; the target's similarity breaks ties (discovery), or the pairs'
+    /// soft margins score them (context).
+    #[allow(clippy::too_many_arguments)]
+    fn discover(
+        &self,
+        node: &QueryNode,
+        target: Option<&QueryInput>,
+        pairs: &[(QueryInput, QueryInput)],
+        filter: Option<Filter>,
+        page: (usize, usize),
+        with_payload: &PayloadSelector,
+        with_vector: &VectorSelector,
+    ) -> Result<Vec<ScoredPoint>> {
+        let using = node.using.as_str();
+        let config = self.config();
+        let mut mentioned: HashSet<PointId> = HashSet::new();
+        let mut resolve = |inputs: Vec<QueryInput>| -> Result<Vec<Vector>> {
+            let (mut vectors, ids) = self.examples(using, &inputs)?;
+            mentioned.extend(ids);
+            for v in vectors.iter_mut() {
+                crate::vector_check::check_query_vector(&config, using, v)?;
+            }
+            Ok(vectors)
+        };
+        let target = match target {
+            Some(t) => resolve(vec![t.clone()])?.pop(),
+            None => None,
+        };
+        let mut resolved = Vec::with_capacity(pairs.len());
+        for (p, n) in pairs {
+            let mut v = resolve(vec![p.clone(), n.clone()])?;
+            let neg = v.pop().expect("two examples");
+            let pos = v.pop().expect("two examples");
+            resolved.push((pos, neg));
+        }
+        let filter = if mentioned.is_empty() {
+            filter
+        } else {
+            let mut f = filter.unwrap_or_default();
+            f.must_not.push(Condition::HasId(mentioned));
+            Some(f)
+        };
+        let distance: SegmentDistance = match config.params.vectors.get(using) {
+            Some(p) => p.distance.into(),
+            None => SegmentDistance::Dot,
+        };
+        let target = target.as_ref();
+        let resolved = &resolved;
+        let score = move |stored: &Vector| -> Option<f32> {
+            match target {
+                Some(t) => {
+                    let mut rank = 0i32;
+                    for (p, n) in resolved {
+                        let (sp, sn) = (
+                            raw_similarity(distance, p, stored)?,
+                            raw_similarity(distance, n, stored)?,
+                        );
+                        rank += match sp.partial_cmp(&sn) {
+                            Some(std::cmp::Ordering::Greater) => 1,
+                            Some(std::cmp::Ordering::Equal) => 0,
+                            _ => -1,
+                        };
+                    }
+                    Some(rank as f32 + scaled_sigmoid(raw_similarity(distance, t, stored)?))
+                }
+                None => {
+                    let mut total = 0.0f32;
+                    for (p, n) in resolved {
+                        let d = raw_similarity(distance, p, stored)?
+                            - raw_similarity(distance, n, stored)?
+                            - f32::EPSILON;
+                        let x = d.min(0.0);
+                        total += x / (1.0 + x.abs());
+                    }
+                    Some(total)
+                }
+            }
+        };
+        self.scan_scores(
+            node,
+            filter.as_ref(),
+            page,
+            with_payload,
+            with_vector,
+            score,
+        )
     }
 }
 

@@ -349,6 +349,112 @@ pub struct LegacyRecommendRequestBatch {
     pub searches: Vec<LegacyRecommendRequest>,
 }
 
+/// A context pair.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WirePair {
+    /// Positive side.
+    pub positive: VectorInput,
+    /// Negative side.
+    pub negative: VectorInput,
+}
+
+/// `{"discover": {"target": .., "context": ..}}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WireDiscover {
+    /// Target.
+    pub target: VectorInput,
+    /// Context pairs: one or a list.
+    #[serde(default)]
+    pub context: Option<OneOrMany<WirePair>>,
+}
+
+fn pairs(context: Option<OneOrMany<WirePair>>) -> Vec<(QueryInput, QueryInput)> {
+    context
+        .map(OneOrMany::into_vec)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| (p.positive.into(), p.negative.into()))
+        .collect()
+}
+
+/// Legacy `POST /points/discover` body.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LegacyDiscoverRequest {
+    /// Target.
+    #[serde(default)]
+    pub target: Option<VectorInput>,
+    /// Context pairs.
+    #[serde(default)]
+    pub context: Option<Vec<WirePair>>,
+    /// Filter.
+    #[serde(default)]
+    pub filter: Option<Filter>,
+    /// Search parameters.
+    #[serde(default)]
+    pub params: Option<WireSearchParams>,
+    /// Hits.
+    pub limit: usize,
+    /// Hits to skip.
+    #[serde(default)]
+    pub offset: Option<usize>,
+    /// Payload to return.
+    #[serde(default)]
+    pub with_payload: Option<WithPayload>,
+    /// Vectors to return.
+    #[serde(default, alias = "with_vectors")]
+    pub with_vector: Option<WithVector>,
+    /// Vector name.
+    #[serde(default)]
+    pub using: Option<String>,
+    /// Other collection for example ids (not supported yet).
+    #[serde(default)]
+    pub lookup_from: Option<Value>,
+    /// Shard key.
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub shard_key: Option<Value>,
+}
+
+impl LegacyDiscoverRequest {
+    /// Converts into the internal query (a discover or context leaf).
+    pub fn convert(self) -> Result<CoreQueryRequest> {
+        if self.lookup_from.as_ref().is_some_and(|l| !l.is_null()) {
+            return Err(unsupported("lookup_from"));
+        }
+        let context = pairs(self.context.map(OneOrMany::Many));
+        let query = match self.target {
+            Some(t) => QueryKind::Discover {
+                target: t.into(),
+                context,
+            },
+            None => QueryKind::Context(context),
+        };
+        Ok(CoreQueryRequest {
+            root: QueryNode {
+                prefetch: Vec::new(),
+                query: Some(query),
+                using: self.using.unwrap_or_default(),
+                filter: convert_opt(self.filter)?,
+                params: search_options(self.params)?,
+                score_threshold: None,
+                limit: check_limit(self.limit)?,
+            },
+            offset: self.offset.unwrap_or(0),
+            with_payload: payload_selector(self.with_payload, false)?,
+            with_vector: vector_selector(self.with_vector),
+        })
+    }
+}
+
+/// Legacy `discover/batch` body.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LegacyDiscoverRequestBatch {
+    /// Discoveries.
+    pub searches: Vec<LegacyDiscoverRequest>,
+}
+
 /// `{"rrf": {"k": .., "weights": [..]}}`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -397,6 +503,27 @@ fn query_kind(query: Option<Value>) -> Result<Option<QueryKind>> {
                 CollectionError::BadInput(format!("Format error in JSON body: recommend: {e}"))
             })?;
             r.into_kind()?
+        }
+        Some(Value::Object(mut obj)) if obj.contains_key("discover") => {
+            let d: WireDiscover = serde_json::from_value(
+                obj.remove("discover").unwrap_or(Value::Null),
+            )
+            .map_err(|e| {
+                CollectionError::BadInput(format!("Format error in JSON body: discover: {e}"))
+            })?;
+            QueryKind::Discover {
+                target: d.target.into(),
+                context: pairs(d.context),
+            }
+        }
+        Some(Value::Object(mut obj)) if obj.contains_key("context") => {
+            let c: Option<OneOrMany<WirePair>> = serde_json::from_value(
+                obj.remove("context").unwrap_or(Value::Null),
+            )
+            .map_err(|e| {
+                CollectionError::BadInput(format!("Format error in JSON body: context: {e}"))
+            })?;
+            QueryKind::Context(pairs(c))
         }
         Some(Value::Object(mut obj)) if obj.contains_key("rrf") => {
             let rrf: WireRrf =

@@ -130,6 +130,14 @@ fn api_routes() -> Router<AppState> {
             post(search::search_batch),
         )
         .route(
+            "/collections/{name}/points/discover",
+            post(search::discover),
+        )
+        .route(
+            "/collections/{name}/points/discover/batch",
+            post(search::discover_batch),
+        )
+        .route(
             "/collections/{name}/points/recommend",
             post(search::recommend),
         )

@@ -3,8 +3,9 @@
 use std::time::Instant;
 
 use api::rest::query::{
-    LegacyRecommendRequest, LegacyRecommendRequestBatch, LegacySearchRequest,
-    LegacySearchRequestBatch, QueryRequest, QueryRequestBatch, QueryResponse, ScoredPointOutput,
+    LegacyDiscoverRequest, LegacyDiscoverRequestBatch, LegacyRecommendRequest,
+    LegacyRecommendRequestBatch, LegacySearchRequest, LegacySearchRequestBatch, QueryRequest,
+    QueryRequestBatch, QueryResponse, ScoredPointOutput,
 };
 use axum::extract::{Path, State};
 use collection::query::QueryRequest as QueryRequestCore;
@@ -120,6 +121,35 @@ pub async fn recommend_batch(
         .searches
         .into_iter()
         .map(LegacyRecommendRequest::convert)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ok(run_queries(&state, &name, requests).await?, start))
+}
+
+/// `POST /collections/{name}/points/discover` (legacy).
+pub async fn discover(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    QueryParams(_params): QueryParams<ReadParams>,
+    JsonBody(body): JsonBody<LegacyDiscoverRequest>,
+) -> ApiResult {
+    let start = Instant::now();
+    let request = body.convert()?;
+    let mut results = run_queries(&state, &name, vec![request]).await?;
+    Ok(ok(results.pop().unwrap_or_default(), start))
+}
+
+/// `POST /collections/{name}/points/discover/batch` (legacy).
+pub async fn discover_batch(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    QueryParams(_params): QueryParams<ReadParams>,
+    JsonBody(body): JsonBody<LegacyDiscoverRequestBatch>,
+) -> ApiResult {
+    let start = Instant::now();
+    let requests = body
+        .searches
+        .into_iter()
+        .map(LegacyDiscoverRequest::convert)
         .collect::<Result<Vec<_>, _>>()?;
     Ok(ok(run_queries(&state, &name, requests).await?, start))
 }
