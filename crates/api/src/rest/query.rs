@@ -5,7 +5,7 @@ use collection::query::{
     Fusion, QueryKind, QueryNode, QueryRequest as CoreQueryRequest, RecommendStrategy,
     DEFAULT_RRF_K,
 };
-use collection::search::{QueryInput, ScoredPoint, SearchOptions, SearchRequest};
+use collection::search::{QueryInput, ScoredPoint, SearchOptions};
 use collection::{CollectionError, Result};
 use segment::segment::graph::QuantizationUse;
 use segment::vectors::{SparseVector, Vector};
@@ -657,23 +657,26 @@ pub struct LegacySearchRequest {
 }
 
 impl LegacySearchRequest {
-    /// Converts into a search.
-    pub fn convert(self) -> Result<SearchRequest> {
+    /// Converts into the internal query (a nearest leaf).
+    pub fn convert(self) -> Result<CoreQueryRequest> {
         let (using, vector) = match self.vector {
             NamedVectorStruct::Default(v) => (String::new(), Vector::Dense(v)),
             NamedVectorStruct::Dense { name, vector } => (name, Vector::Dense(vector)),
             NamedVectorStruct::Sparse { name, vector } => (name, Vector::Sparse(vector)),
         };
-        Ok(SearchRequest {
-            using,
-            query: QueryInput::Vector(vector),
-            filter: convert_opt(self.filter)?,
-            limit: check_limit(self.limit)?,
+        Ok(CoreQueryRequest {
+            root: QueryNode {
+                prefetch: Vec::new(),
+                query: Some(QueryKind::Nearest(QueryInput::Vector(vector))),
+                using,
+                filter: convert_opt(self.filter)?,
+                params: search_options(self.params)?,
+                score_threshold: self.score_threshold,
+                limit: check_limit(self.limit)?,
+            },
             offset: self.offset.unwrap_or(0),
-            score_threshold: self.score_threshold,
             with_payload: payload_selector(self.with_payload, false)?,
             with_vector: vector_selector(self.with_vector),
-            params: search_options(self.params)?,
         })
     }
 }

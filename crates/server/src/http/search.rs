@@ -1,4 +1,5 @@
-//! Search endpoints: `query` (nearest) and the legacy `search`.
+//! Search endpoints: the universal `query` and the legacy `search`,
+//! `recommend` and `discover`, all run as one query tree.
 
 use std::time::Instant;
 
@@ -9,31 +10,10 @@ use api::rest::query::{
 };
 use axum::extract::{Path, State};
 use collection::query::QueryRequest as QueryRequestCore;
-use collection::search::SearchRequest;
 
 use super::extract::{JsonBody, QueryParams, ReadParams};
 use super::response::{ok, ApiResult};
 use super::{blocking, AppState};
-
-async fn run(
-    state: &AppState,
-    name: &str,
-    requests: Vec<SearchRequest>,
-) -> Result<Vec<Vec<ScoredPointOutput>>, super::ApiError> {
-    let c = state.toc.get(name)?;
-    blocking(move || {
-        requests
-            .iter()
-            .map(|r| {
-                Ok(c.search(r)?
-                    .into_iter()
-                    .map(ScoredPointOutput::from)
-                    .collect())
-            })
-            .collect()
-    })
-    .await
-}
 
 async fn run_queries(
     state: &AppState,
@@ -163,7 +143,7 @@ pub async fn search(
 ) -> ApiResult {
     let start = Instant::now();
     let request = body.convert()?;
-    let mut results = run(&state, &name, vec![request]).await?;
+    let mut results = run_queries(&state, &name, vec![request]).await?;
     Ok(ok(results.pop().unwrap_or_default(), start))
 }
 
@@ -180,5 +160,5 @@ pub async fn search_batch(
         .into_iter()
         .map(LegacySearchRequest::convert)
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(ok(run(&state, &name, requests).await?, start))
+    Ok(ok(run_queries(&state, &name, requests).await?, start))
 }
