@@ -191,3 +191,59 @@ def test_discover_and_context_match_local_mode(api, pair):
     assert [p["id"] for p in r.json()["result"]] == [p.id for p in want]
     r = api.call("POST", f"/collections/{name}/points/discover/batch", {"searches": [body, dict(body, target=None)]})
     assert r.status_code == 200 and len(r.json()["result"]) == 2, r.text
+
+
+def groups_of(result):
+    return [(g.id, [(h.id, round(h.score, 4)) for h in g.hits]) for g in result.groups]
+
+
+def test_query_groups_match_local_mode(api, client, collection_name):
+    local = QdrantClient(":memory:")
+    rng = random.Random(23)
+    points = [
+        models.PointStruct(
+            id=i,
+            vector={"a": [rng.uniform(-1, 1) for _ in range(DIM)], "b": [rng.uniform(-1, 1) for _ in range(DIM)]},
+            payload={"city": rng.choice(["Berlin", "London", "Paris", "Rome"]), "tags": rng.sample(["x", "y", "z"], rng.randint(0, 2)),
+                     "n": rng.choice([1, 2, 3, 1.5, None])},
+        )
+        for i in range(120)
+    ]
+    config = {"a": models.VectorParams(size=DIM, distance=models.Distance.COSINE), "b": models.VectorParams(size=DIM, distance=models.Distance.EUCLID)}
+    lookup = f"{collection_name}_lookup"
+    for c in (client, local):
+        c.create_collection(collection_name, vectors_config=config)
+        c.upsert(collection_name, points, wait=True)
+    client.create_collection(lookup, vectors_config=models.VectorParams(size=2, distance=models.Distance.DOT))
+    client.upsert(lookup, [models.PointStruct(id=i, vector=[1.0, 0.0], payload={"name": f"group {i}"}) for i in (1, 2, 3)], wait=True)
+    try:
+        for group_by, size, limit in (("city", 3, 3), ("tags", 2, 5), ("n", 4, 10)):
+            kw = dict(query=QA, using="a", group_by=group_by, group_size=size, limit=limit, with_payload=["city"])
+            r, l = client.query_points_groups(collection_name, **kw), local.query_points_groups(collection_name, **kw)
+            assert groups_of(r) == groups_of(l)
+            assert [h.payload for g in r.groups for h in g.hits] == [h.payload for g in l.groups for h in g.hits]
+        # over prefetches and with a filter
+        kw = dict(prefetch=prefetches(), query=models.FusionQuery(fusion=models.Fusion.RRF), group_by="city", group_size=2, limit=4, query_filter=FILTERS[3])
+        assert groups_of(client.query_points_groups(collection_name, **kw)) == groups_of(local.query_points_groups(collection_name, **kw))
+        # lookups: the group id as a point id of another collection
+        r = client.query_points_groups(collection_name, query=QB, using="b", group_by="n", limit=5, with_lookup=models.WithLookup(collection=lookup, with_payload=True))
+        for g in r.groups:
+            assert (g.lookup is not None) == (g.id in (1, 2, 3))
+            if g.lookup is not None:
+                assert g.lookup.payload == {"name": f"group {g.id}"}
+        # the legacy endpoints
+        body = {"vector": {"name": "a", "vector": QA}, "group_by": "city", "group_size": 2, "limit": 3, "with_lookup": lookup}
+        r = api.call("POST", f"/collections/{collection_name}/points/search/groups", body)
+        assert r.status_code == 200, r.text
+        want = local.query_points_groups(collection_name, query=QA, using="a", group_by="city", group_size=2, limit=3)
+        assert [(g["id"], [h["id"] for h in g["hits"]]) for g in r.json()["result"]["groups"]] == [(g.id, [h.id for h in g.hits]) for g in want.groups]
+        body = {"positive": [4], "negative": [5], "using": "b", "group_by": "city", "group_size": 2, "limit": 3}
+        r = api.call("POST", f"/collections/{collection_name}/points/recommend/groups", body)
+        assert r.status_code == 200, r.text
+        rec = models.RecommendQuery(recommend=models.RecommendInput(positive=[4], negative=[5]))
+        want = local.query_points_groups(collection_name, query=rec, using="b", group_by="city", group_size=2, limit=3)
+        assert [(g["id"], [h["id"] for h in g["hits"]]) for g in r.json()["result"]["groups"]] == [(g.id, [h.id for h in g.hits]) for g in want.groups]
+        r = api.call("POST", f"/collections/{collection_name}/points/query/groups", {"query": QA, "using": "a", "group_by": "city", "group_size": 0})
+        assert r.status_code == 422
+    finally:
+        client.delete_collection(lookup)

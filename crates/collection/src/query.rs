@@ -703,6 +703,103 @@ impl Collection {
     }
 }
 
+/// A group's id: a keyword or an integer value of the `group_by` field.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum GroupId {
+    /// A keyword.
+    Str(String),
+    /// An integer.
+    Int(i64),
+}
+
+/// One group of hits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    /// The shared value.
+    pub id: GroupId,
+    /// Its best hits, best first.
+    pub hits: Vec<ScoredPoint>,
+}
+
+/// The distinct group ids of a payload (in payload order), or `None` when
+/// the point cannot be grouped: the field is missing, or one of its values
+/// is neither a keyword nor an integer (Qdrant then drops the point).
+fn group_ids(
+    payload: &segment::Payload,
+    path: &segment::json_path::JsonPath,
+) -> Option<Vec<GroupId>> {
+    let values = path.leaf_values(payload);
+    if values.is_empty() {
+        return None;
+    }
+    let mut out: Vec<GroupId> = Vec::new();
+    for v in values {
+        let id = match v {
+            serde_json::Value::String(s) => GroupId::Str(s.clone()),
+            serde_json::Value::Number(n) => GroupId::Int(n.as_i64()?),
+            _ => return None,
+        };
+        if !out.contains(&id) {
+            out.push(id);
+        }
+    }
+    Some(out)
+}
+
+fn raise_limits(node: &mut QueryNode, limit: usize) {
+    node.limit = limit;
+    for p in &mut node.prefetch {
+        raise_limits(p, limit);
+    }
+}
+
+impl Collection {
+    /// Hits grouped by the values of `group_by`: groups ordered by their
+    /// best hit, at most `group_size` hits each, at most `groups` groups.
+    pub fn query_groups(
+        &self,
+        request: &QueryRequest,
+        group_by: &str,
+        group_size: usize,
+        groups: usize,
+    ) -> Result<Vec<Group>> {
+        let path =
+            segment::json_path::JsonPath::parse(group_by).map_err(CollectionError::BadInput)?;
+        // every point may be needed: rank them all (prefetches included)
+        let all = self.count(None).max(1);
+        let mut full = request.clone();
+        raise_limits(&mut full.root, all);
+        full.offset = 0;
+        full.with_payload = PayloadSelector::All;
+        let hits = self.query(&full)?;
+        let mut out: Vec<Group> = Vec::new();
+        let mut index: HashMap<GroupId, usize> = HashMap::new();
+        for mut hit in hits {
+            let Some(ids) = hit.payload.as_ref().and_then(|p| group_ids(p, &path)) else {
+                continue;
+            };
+            hit.payload = hit
+                .payload
+                .as_ref()
+                .and_then(|p| request.with_payload.apply(p));
+            for id in ids {
+                let at = *index.entry(id.clone()).or_insert_with(|| {
+                    out.push(Group {
+                        id,
+                        hits: Vec::new(),
+                    });
+                    out.len() - 1
+                });
+                if out[at].hits.len() < group_size {
+                    out[at].hits.push(hit.clone());
+                }
+            }
+        }
+        out.truncate(groups);
+        Ok(out)
+    }
+}
+
 /// `2·mean(positive) − mean(negative)`, or the mean of the positives
 /// (dense and sparse examples; sparse means over the union of indices).
 fn average(pos: &[Vector], neg: &[Vector]) -> Option<Vector> {

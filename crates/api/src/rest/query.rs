@@ -2,12 +2,13 @@
 //! the legacy `search`.
 
 use collection::query::{
-    Fusion, QueryKind, QueryNode, QueryRequest as CoreQueryRequest, RecommendStrategy,
+    Fusion, GroupId, QueryKind, QueryNode, QueryRequest as CoreQueryRequest, RecommendStrategy,
     DEFAULT_RRF_K,
 };
 use collection::search::{QueryInput, ScoredPoint, SearchOptions};
 use collection::{CollectionError, Result};
 use segment::segment::graph::QuantizationUse;
+use segment::selector::{PayloadSelector, VectorSelector};
 use segment::vectors::{SparseVector, Vector};
 use segment::PointId;
 use serde::{Deserialize, Serialize};
@@ -729,4 +730,134 @@ pub struct QueryRequestBatch {
 pub struct LegacySearchRequestBatch {
     /// Searches.
     pub searches: Vec<LegacySearchRequest>,
+}
+
+/// `with_lookup`: a collection name, or the collection with selectors.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum WithLookup {
+    /// Just the collection (payload included, vectors not).
+    Name(String),
+    /// The collection with selectors.
+    Full {
+        /// Collection holding the group ids as point ids.
+        collection: String,
+        /// Payload to return (default all).
+        #[serde(default)]
+        with_payload: Option<WithPayload>,
+        /// Vectors to return (default none).
+        #[serde(default)]
+        with_vectors: Option<WithVector>,
+    },
+}
+
+impl WithLookup {
+    /// The collection and selectors.
+    pub fn resolve(self) -> Result<(String, PayloadSelector, VectorSelector)> {
+        Ok(match self {
+            WithLookup::Name(c) => (c, PayloadSelector::All, VectorSelector::None),
+            WithLookup::Full {
+                collection,
+                with_payload,
+                with_vectors,
+            } => (
+                collection,
+                payload_selector(with_payload, true)?,
+                vector_selector(with_vectors),
+            ),
+        })
+    }
+}
+
+/// The grouping part of a groups request.
+#[derive(Debug, Clone, Deserialize)]
+pub struct GroupParams {
+    /// Payload field whose values form the groups.
+    pub group_by: String,
+    /// Hits per group (default 3).
+    #[serde(default)]
+    pub group_size: Option<usize>,
+    /// Lookup of each group id in another collection.
+    #[serde(default)]
+    pub with_lookup: Option<WithLookup>,
+}
+
+impl GroupParams {
+    /// Validated group size.
+    pub fn size(&self) -> Result<usize> {
+        match self.group_size.unwrap_or(3) {
+            0 => Err(CollectionError::Validation(
+                "group_size: value 0 invalid, must be 1 or larger".into(),
+            )),
+            n => Ok(n),
+        }
+    }
+}
+
+/// `POST /points/query/groups` body.
+#[derive(Debug, Clone, Deserialize)]
+pub struct QueryGroupsRequest {
+    /// The query.
+    #[serde(flatten)]
+    pub query: QueryRequest,
+    /// Grouping.
+    #[serde(flatten)]
+    pub groups: GroupParams,
+}
+
+/// Legacy `POST /points/search/groups` body.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LegacySearchGroupsRequest {
+    /// The search.
+    #[serde(flatten)]
+    pub search: LegacySearchRequest,
+    /// Grouping.
+    #[serde(flatten)]
+    pub groups: GroupParams,
+}
+
+/// Legacy `POST /points/recommend/groups` body.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LegacyRecommendGroupsRequest {
+    /// The recommendation.
+    #[serde(flatten)]
+    pub recommend: LegacyRecommendRequest,
+    /// Grouping.
+    #[serde(flatten)]
+    pub groups: GroupParams,
+}
+
+/// A group as returned.
+#[derive(Debug, Clone, Serialize)]
+pub struct PointGroupOutput {
+    /// Hits, best first.
+    pub hits: Vec<ScoredPointOutput>,
+    /// The group's value.
+    pub id: Value,
+    /// The looked-up point, when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lookup: Option<super::records::Record>,
+}
+
+/// The groups response.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupsResult {
+    /// Groups, by their best hit.
+    pub groups: Vec<PointGroupOutput>,
+}
+
+/// A group id as JSON.
+pub fn group_id_value(id: &GroupId) -> Value {
+    match id {
+        GroupId::Str(s) => Value::String(s.clone()),
+        GroupId::Int(i) => Value::from(*i),
+    }
+}
+
+/// The point id a group id names, for lookups.
+pub fn group_point_id(id: &GroupId) -> Option<PointId> {
+    match id {
+        GroupId::Int(i) => u64::try_from(*i).ok().map(PointId::Num),
+        GroupId::Str(s) => uuid::Uuid::parse_str(s).ok().map(PointId::Uuid),
+    }
 }

@@ -130,6 +130,18 @@ fn api_routes() -> Router<AppState> {
             post(search::search_batch),
         )
         .route(
+            "/collections/{name}/points/query/groups",
+            post(search::query_groups),
+        )
+        .route(
+            "/collections/{name}/points/search/groups",
+            post(search::search_groups),
+        )
+        .route(
+            "/collections/{name}/points/recommend/groups",
+            post(search::recommend_groups),
+        )
+        .route(
             "/collections/{name}/points/discover",
             post(search::discover),
         )

@@ -4,8 +4,10 @@
 use std::time::Instant;
 
 use api::rest::query::{
-    LegacyDiscoverRequest, LegacyDiscoverRequestBatch, LegacyRecommendRequest,
-    LegacyRecommendRequestBatch, LegacySearchRequest, LegacySearchRequestBatch, QueryRequest,
+    group_id_value, group_point_id, GroupParams, GroupsResult, LegacyDiscoverRequest,
+    LegacyDiscoverRequestBatch, LegacyRecommendGroupsRequest, LegacyRecommendRequest,
+    LegacyRecommendRequestBatch, LegacySearchGroupsRequest, LegacySearchRequest,
+    LegacySearchRequestBatch, PointGroupOutput, QueryGroupsRequest, QueryRequest,
     QueryRequestBatch, QueryResponse, ScoredPointOutput,
 };
 use axum::extract::{Path, State};
@@ -161,4 +163,93 @@ pub async fn search_batch(
         .map(LegacySearchRequest::convert)
         .collect::<Result<Vec<_>, _>>()?;
     Ok(ok(run_queries(&state, &name, requests).await?, start))
+}
+
+/// Runs a grouped query and looks group ids up when asked.
+async fn run_groups(
+    state: &AppState,
+    name: &str,
+    request: QueryRequestCore,
+    groups: GroupParams,
+    limit: usize,
+) -> Result<GroupsResult, super::ApiError> {
+    let c = state.toc.get(name)?;
+    let size = groups.size()?;
+    let lookup = match groups.with_lookup {
+        Some(l) => {
+            let (collection, payload, vectors) = l.resolve()?;
+            Some((state.toc.get(&collection)?, payload, vectors))
+        }
+        None => None,
+    };
+    let group_by = groups.group_by;
+    blocking(move || {
+        let found = c.query_groups(&request, &group_by, size, limit)?;
+        let mut out = Vec::with_capacity(found.len());
+        for g in found {
+            let lookup = match (&lookup, group_point_id(&g.id)) {
+                (Some((lc, payload, vectors)), Some(id)) => lc
+                    .retrieve(&[id], payload, vectors)?
+                    .into_iter()
+                    .next()
+                    .map(api::rest::records::Record::from),
+                _ => None,
+            };
+            out.push(PointGroupOutput {
+                hits: g.hits.into_iter().map(ScoredPointOutput::from).collect(),
+                id: group_id_value(&g.id),
+                lookup,
+            });
+        }
+        Ok(GroupsResult { groups: out })
+    })
+    .await
+}
+
+/// `POST /collections/{name}/points/query/groups`.
+pub async fn query_groups(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    QueryParams(_params): QueryParams<ReadParams>,
+    JsonBody(body): JsonBody<QueryGroupsRequest>,
+) -> ApiResult {
+    let start = Instant::now();
+    let request = body.query.convert()?;
+    let limit = request.root.limit;
+    Ok(ok(
+        run_groups(&state, &name, request, body.groups, limit).await?,
+        start,
+    ))
+}
+
+/// `POST /collections/{name}/points/search/groups` (legacy).
+pub async fn search_groups(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    QueryParams(_params): QueryParams<ReadParams>,
+    JsonBody(body): JsonBody<LegacySearchGroupsRequest>,
+) -> ApiResult {
+    let start = Instant::now();
+    let request = body.search.convert()?;
+    let limit = request.root.limit;
+    Ok(ok(
+        run_groups(&state, &name, request, body.groups, limit).await?,
+        start,
+    ))
+}
+
+/// `POST /collections/{name}/points/recommend/groups` (legacy).
+pub async fn recommend_groups(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    QueryParams(_params): QueryParams<ReadParams>,
+    JsonBody(body): JsonBody<LegacyRecommendGroupsRequest>,
+) -> ApiResult {
+    let start = Instant::now();
+    let request = body.recommend.convert()?;
+    let limit = request.root.limit;
+    Ok(ok(
+        run_groups(&state, &name, request, body.groups, limit).await?,
+        start,
+    ))
 }
