@@ -247,3 +247,32 @@ def test_query_groups_match_local_mode(api, client, collection_name):
         assert r.status_code == 422
     finally:
         client.delete_collection(lookup)
+
+
+def test_distance_matrix(api, client, collection_name):
+    """With every point sampled the matrix is deterministic: compare with
+    local mode; with fewer, check the shape and the scores."""
+    local = QdrantClient(":memory:")
+    rng = random.Random(5)
+    points = [models.PointStruct(id=i, vector=[rng.uniform(-1, 1) for _ in range(DIM)], payload={"even": i % 2 == 0}) for i in range(14)]
+    for c in (client, local):
+        c.create_collection(collection_name, vectors_config=models.VectorParams(size=DIM, distance=models.Distance.EUCLID))
+        c.upsert(collection_name, points, wait=True)
+    flt = models.Filter(must=[models.FieldCondition(key="even", match=models.MatchValue(value=True))])
+    for kw in (dict(sample=50, limit=3), dict(sample=50, limit=2, query_filter=flt)):
+        r, l = client.search_matrix_pairs(collection_name, **kw), local.search_matrix_pairs(collection_name, **kw)
+        assert [(p.a, p.b) for p in r.pairs] == [(p.a, p.b) for p in l.pairs]
+        assert [p.score for p in r.pairs] == pytest.approx([p.score for p in l.pairs], abs=1e-5)
+        r, l = client.search_matrix_offsets(collection_name, **kw), local.search_matrix_offsets(collection_name, **kw)
+        assert (r.ids, r.offsets_row, r.offsets_col) == (l.ids, l.offsets_row, l.offsets_col)
+    r = client.search_matrix_offsets(collection_name, sample=5, limit=2)
+    assert len(r.ids) == 5 and r.ids == sorted(r.ids)
+    assert len(r.scores) == 10 and set(r.offsets_row) == set(range(5))
+    vectors = {p.id: p.vector for p in client.retrieve(collection_name, r.ids, with_vectors=True)}
+    for row, col, score in zip(r.offsets_row, r.offsets_col, r.scores):
+        a, b = vectors[r.ids[row]], vectors[r.ids[col]]
+        assert score == pytest.approx(sum((x - y) ** 2 for x, y in zip(a, b)) ** 0.5, abs=1e-4)
+    path = f"/collections/{collection_name}/points/search/matrix/pairs"
+    assert api.call("POST", path, {"sample": 1}).status_code == 422
+    assert api.call("POST", path, {"limit": 0}).status_code == 422
+    assert api.call("POST", path, {"using": "nope"}).status_code == 400

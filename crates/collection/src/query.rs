@@ -800,6 +800,80 @@ impl Collection {
     }
 }
 
+/// A sampled distance matrix: the sampled ids (sorted) and, per sample,
+/// its nearest other samples with their scores.
+pub type DistanceMatrix = (Vec<PointId>, Vec<Vec<(PointId, f32)>>);
+
+impl Collection {
+    /// Samples up to `sample` points with the vector `using` (and matching
+    /// `filter`) at random, and finds for each its `limit` nearest among
+    /// the other samples. Fewer than two samples give an empty matrix.
+    pub fn distance_matrix(
+        &self,
+        using: &str,
+        filter: Option<&Filter>,
+        sample: usize,
+        limit: usize,
+    ) -> Result<DistanceMatrix> {
+        crate::vector_check::check_names(&self.config(), std::iter::once(&using.to_string()))?;
+        let mut with_vector = filter.cloned().unwrap_or_default();
+        with_vector
+            .must
+            .push(Condition::HasVector(using.to_string()));
+        let mut ids: Vec<PointId> = {
+            let holder = self.shard.read();
+            holder
+                .filtered_from(Some(&with_vector), None)
+                .map(|(id, _, _)| id)
+                .collect()
+        };
+        // a partial Fisher–Yates shuffle picks the sample
+        let mut state = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0x9e37_79b9, |d| d.as_nanos() as u64)
+            | 1;
+        let take = sample.min(ids.len());
+        for i in 0..take {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let j = i + (state % (ids.len() - i) as u64) as usize;
+            ids.swap(i, j);
+        }
+        ids.truncate(take);
+        ids.sort();
+        if ids.len() < 2 {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let mut rows = Vec::with_capacity(ids.len());
+        for (i, id) in ids.iter().enumerate() {
+            let others: HashSet<PointId> = ids
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, o)| *o)
+                .collect();
+            let only = Filter::must(vec![Condition::HasId(others)]);
+            let hits = self.search(&SearchRequest {
+                using: using.to_string(),
+                query: QueryInput::Point(*id),
+                filter: both(filter, Some(&only)),
+                limit,
+                offset: 0,
+                score_threshold: None,
+                with_payload: PayloadSelector::None,
+                with_vector: VectorSelector::None,
+                params: SearchOptions {
+                    exact: true,
+                    ..SearchOptions::default()
+                },
+            })?;
+            rows.push(hits.into_iter().map(|h| (h.id, h.score)).collect());
+        }
+        Ok((ids, rows))
+    }
+}
+
 /// `2·mean(positive) − mean(negative)`, or the mean of the positives
 /// (dense and sparse examples; sparse means over the union of indices).
 fn average(pos: &[Vector], neg: &[Vector]) -> Option<Vector> {

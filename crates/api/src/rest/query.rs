@@ -861,3 +861,111 @@ pub fn group_point_id(id: &GroupId) -> Option<PointId> {
         GroupId::Str(s) => uuid::Uuid::parse_str(s).ok().map(PointId::Uuid),
     }
 }
+
+/// `POST /points/search/matrix/{pairs,offsets}` body.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SearchMatrixRequest {
+    /// Only points matching this.
+    #[serde(default)]
+    pub filter: Option<Filter>,
+    /// Points to sample (default 10, at least 2).
+    #[serde(default)]
+    pub sample: Option<usize>,
+    /// Neighbours per sample (default 3, at least 1).
+    #[serde(default)]
+    pub limit: Option<usize>,
+    /// Vector name.
+    #[serde(default)]
+    pub using: Option<String>,
+    /// Shard key.
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub shard_key: Option<Value>,
+}
+
+impl SearchMatrixRequest {
+    /// Validated parts: vector name, filter, sample, limit.
+    pub fn convert(self) -> Result<(String, Option<segment::filter::Filter>, usize, usize)> {
+        let sample = self.sample.unwrap_or(10);
+        if sample < 2 {
+            return Err(CollectionError::Validation(format!(
+                "sample: value {sample} invalid, must be 2 or larger"
+            )));
+        }
+        Ok((
+            self.using.unwrap_or_default(),
+            convert_opt(self.filter)?,
+            sample,
+            check_limit(self.limit.unwrap_or(3))?,
+        ))
+    }
+}
+
+/// One pair of the matrix.
+#[derive(Debug, Clone, Serialize)]
+pub struct MatrixPair {
+    /// Sample.
+    pub a: PointId,
+    /// Neighbour.
+    pub b: PointId,
+    /// Score.
+    pub score: f32,
+}
+
+/// The matrix as pairs.
+#[derive(Debug, Clone, Serialize)]
+pub struct MatrixPairs {
+    /// Pairs, by sample then rank.
+    pub pairs: Vec<MatrixPair>,
+}
+
+/// The matrix as offsets into `ids`.
+#[derive(Debug, Clone, Serialize)]
+pub struct MatrixOffsets {
+    /// Row of each score.
+    pub offsets_row: Vec<usize>,
+    /// Column of each score.
+    pub offsets_col: Vec<usize>,
+    /// Scores.
+    pub scores: Vec<f32>,
+    /// The sampled ids.
+    pub ids: Vec<PointId>,
+}
+
+impl MatrixPairs {
+    /// From a computed matrix.
+    pub fn new((ids, rows): (Vec<PointId>, Vec<Vec<(PointId, f32)>>)) -> Self {
+        MatrixPairs {
+            pairs: ids
+                .iter()
+                .zip(rows)
+                .flat_map(|(a, row)| {
+                    row.into_iter()
+                        .map(move |(b, score)| MatrixPair { a: *a, b, score })
+                })
+                .collect(),
+        }
+    }
+}
+
+impl MatrixOffsets {
+    /// From a computed matrix.
+    pub fn new((ids, rows): (Vec<PointId>, Vec<Vec<(PointId, f32)>>)) -> Self {
+        let at: std::collections::HashMap<PointId, usize> =
+            ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+        let mut out = MatrixOffsets {
+            offsets_row: Vec::new(),
+            offsets_col: Vec::new(),
+            scores: Vec::new(),
+            ids: ids.clone(),
+        };
+        for (row, hits) in rows.into_iter().enumerate() {
+            for (b, score) in hits {
+                out.offsets_row.push(row);
+                out.offsets_col.push(at.get(&b).copied().unwrap_or(0));
+                out.scores.push(score);
+            }
+        }
+        out
+    }
+}

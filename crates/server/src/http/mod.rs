@@ -130,6 +130,14 @@ fn api_routes() -> Router<AppState> {
             post(search::search_batch),
         )
         .route(
+            "/collections/{name}/points/search/matrix/pairs",
+            post(search::matrix_pairs),
+        )
+        .route(
+            "/collections/{name}/points/search/matrix/offsets",
+            post(search::matrix_offsets),
+        )
+        .route(
             "/collections/{name}/points/query/groups",
             post(search::query_groups),
         )

@@ -7,8 +7,8 @@ use api::rest::query::{
     group_id_value, group_point_id, GroupParams, GroupsResult, LegacyDiscoverRequest,
     LegacyDiscoverRequestBatch, LegacyRecommendGroupsRequest, LegacyRecommendRequest,
     LegacyRecommendRequestBatch, LegacySearchGroupsRequest, LegacySearchRequest,
-    LegacySearchRequestBatch, PointGroupOutput, QueryGroupsRequest, QueryRequest,
-    QueryRequestBatch, QueryResponse, ScoredPointOutput,
+    LegacySearchRequestBatch, MatrixOffsets, MatrixPairs, PointGroupOutput, QueryGroupsRequest,
+    QueryRequest, QueryRequestBatch, QueryResponse, ScoredPointOutput, SearchMatrixRequest,
 };
 use axum::extract::{Path, State};
 use collection::query::QueryRequest as QueryRequestCore;
@@ -252,4 +252,34 @@ pub async fn recommend_groups(
         run_groups(&state, &name, request, body.groups, limit).await?,
         start,
     ))
+}
+
+/// `POST /collections/{name}/points/search/matrix/pairs`.
+pub async fn matrix_pairs(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    QueryParams(_params): QueryParams<ReadParams>,
+    JsonBody(body): JsonBody<SearchMatrixRequest>,
+) -> ApiResult {
+    let start = Instant::now();
+    let (using, filter, sample, limit) = body.convert()?;
+    let c = state.toc.get(&name)?;
+    let matrix =
+        blocking(move || Ok(c.distance_matrix(&using, filter.as_ref(), sample, limit)?)).await?;
+    Ok(ok(MatrixPairs::new(matrix), start))
+}
+
+/// `POST /collections/{name}/points/search/matrix/offsets`.
+pub async fn matrix_offsets(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    QueryParams(_params): QueryParams<ReadParams>,
+    JsonBody(body): JsonBody<SearchMatrixRequest>,
+) -> ApiResult {
+    let start = Instant::now();
+    let (using, filter, sample, limit) = body.convert()?;
+    let c = state.toc.get(&name)?;
+    let matrix =
+        blocking(move || Ok(c.distance_matrix(&using, filter.as_ref(), sample, limit)?)).await?;
+    Ok(ok(MatrixOffsets::new(matrix), start))
 }
