@@ -99,7 +99,9 @@ def test_writes_after_the_build_are_found(indexed):
     for c in (client, local):
         c.upsert(name, more, wait=True)
     wait_indexed(client, name, 3000 - 100 + 200 + 200)
-    assert recall(client, local, name, queries) >= 0.95
+    # (the graphs are rebuilt in parallel, so their quality varies a little
+    # from run to run: a wider beam keeps this check about correctness)
+    assert recall(client, local, name, queries, search_params=models.SearchParams(hnsw_ef=128)) >= 0.95
 
 
 def test_kill_during_indexing_loses_nothing(tmpdir_path):

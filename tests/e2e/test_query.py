@@ -276,3 +276,23 @@ def test_distance_matrix(api, client, collection_name):
     assert api.call("POST", path, {"sample": 1}).status_code == 422
     assert api.call("POST", path, {"limit": 0}).status_code == 422
     assert api.call("POST", path, {"using": "nope"}).status_code == 400
+
+
+def test_order_by_and_sample_queries(client, collection_name):
+    local = QdrantClient(":memory:")
+    for c in (client, local):
+        c.create_collection(collection_name, vectors_config={"a": models.VectorParams(size=DIM, distance=models.Distance.COSINE), "b": models.VectorParams(size=DIM, distance=models.Distance.EUCLID)})
+        c.upsert(collection_name, named_dataset(), wait=True)
+    client.create_payload_index(collection_name, "n", models.PayloadSchemaType.INTEGER)
+    for order in ("n", models.OrderBy(key="n", direction=models.Direction.DESC), models.OrderBy(key="n", start_from=7)):
+        kw = dict(query=models.OrderByQuery(order_by=order), limit=12, offset=3, with_payload=True, query_filter=FILTERS[0])
+        r, l = client.query_points(collection_name, **kw).points, local.query_points(collection_name, **kw).points
+        assert [p.payload["n"] for p in r] == [p.payload["n"] for p in l]
+        assert [p.order_value for p in r] == [p.order_value for p in l]
+        assert [p.score for p in r] == [p.score for p in l]
+    r = client.query_points(collection_name, query=models.SampleQuery(sample=models.Sample.RANDOM), limit=20, query_filter=FILTERS[0], with_payload=True).points
+    assert len(r) == 20 and len({p.id for p in r}) == 20
+    assert all(p.payload["city"] == "Berlin" for p in r)
+    # two draws of 20 out of ~50 Berlin points are (almost surely) different
+    draws = {frozenset(p.id for p in client.query_points(collection_name, query=models.SampleQuery(sample=models.Sample.RANDOM), limit=20, query_filter=FILTERS[0]).points) for _ in range(5)}
+    assert len(draws) > 1

@@ -75,6 +75,10 @@ pub enum QueryKind {
     },
     /// Context search: the positive side of the pairs.
     Context(Vec<(QueryInput, QueryInput)>),
+    /// Points ordered by a payload field (score 1).
+    OrderBy(crate::operations::OrderBy),
+    /// Points in random order (score 1).
+    Sample,
     /// Fusion of the prefetches.
     Fusion(Fusion),
 }
@@ -272,6 +276,30 @@ impl Collection {
                     with_payload,
                     with_vector,
                 ),
+                Some(QueryKind::OrderBy(order)) => {
+                    let rows = self.scroll_ordered(
+                        filter.as_ref(),
+                        order,
+                        limit + offset,
+                        with_payload,
+                        with_vector,
+                    )?;
+                    Ok(rows
+                        .into_iter()
+                        .skip(offset)
+                        .map(|(r, value)| ScoredPoint {
+                            id: r.id,
+                            version: r.version,
+                            score: 1.0,
+                            payload: r.payload,
+                            vectors: r.vectors,
+                            order_value: Some(value),
+                        })
+                        .collect())
+                }
+                Some(QueryKind::Sample) => {
+                    self.sample(filter.as_ref(), limit, with_payload, with_vector)
+                }
                 Some(QueryKind::Fusion(_)) => Err(CollectionError::BadInput(
                     "Fusion queries require prefetches".into(),
                 )),
@@ -320,6 +348,7 @@ impl Collection {
                                 score,
                                 payload: r.payload,
                                 vectors: r.vectors,
+                                order_value: None,
                             })
                     })
                     .collect())
@@ -347,7 +376,12 @@ impl Collection {
                     with_vector,
                 )
             }
-            Some(QueryKind::Discover { .. } | QueryKind::Context(_)) => {
+            Some(
+                QueryKind::Discover { .. }
+                | QueryKind::Context(_)
+                | QueryKind::OrderBy(_)
+                | QueryKind::Sample,
+            ) => {
                 let ids: HashSet<PointId> = sources.iter().flatten().map(|(id, _)| *id).collect();
                 if ids.is_empty() {
                     return Ok(Vec::new());
@@ -398,6 +432,7 @@ impl Collection {
                                 score,
                                 payload: r.payload,
                                 vectors: r.vectors,
+                                order_value: None,
                             })
                     })
                     .collect())
@@ -607,6 +642,7 @@ impl Collection {
                     score,
                     payload: r.payload,
                     vectors: r.vectors,
+                    order_value: None,
                 }
             })
             .collect())
@@ -800,6 +836,59 @@ impl Collection {
     }
 }
 
+/// A random permutation seed from the clock.
+fn random_state() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0x9e37_79b9, |d| d.as_nanos() as u64)
+        | 1
+}
+
+/// Moves a random choice of `take` elements to the front (partial
+/// Fisher–Yates) and drops the rest.
+fn random_subset<T>(items: &mut Vec<T>, take: usize) {
+    let mut state = random_state();
+    let take = take.min(items.len());
+    for i in 0..take {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let j = i + (state % (items.len() - i) as u64) as usize;
+        items.swap(i, j);
+    }
+    items.truncate(take);
+}
+
+impl Collection {
+    /// `limit` random points matching `filter` (score 1).
+    fn sample(
+        &self,
+        filter: Option<&Filter>,
+        limit: usize,
+        with_payload: &PayloadSelector,
+        with_vector: &VectorSelector,
+    ) -> Result<Vec<ScoredPoint>> {
+        let holder = self.shard.read();
+        let mut ids: Vec<PointId> = holder
+            .filtered_from(filter, None)
+            .map(|(id, _, _)| id)
+            .collect();
+        random_subset(&mut ids, limit);
+        Ok(ids
+            .into_iter()
+            .filter_map(|id| holder.record(id, with_payload, with_vector))
+            .map(|r| ScoredPoint {
+                id: r.id,
+                version: r.version,
+                score: 1.0,
+                payload: r.payload,
+                vectors: r.vectors,
+                order_value: None,
+            })
+            .collect())
+    }
+}
+
 /// A sampled distance matrix: the sampled ids (sorted) and, per sample,
 /// its nearest other samples with their scores.
 pub type DistanceMatrix = (Vec<PointId>, Vec<Vec<(PointId, f32)>>);
@@ -827,20 +916,7 @@ impl Collection {
                 .map(|(id, _, _)| id)
                 .collect()
         };
-        // a partial Fisher–Yates shuffle picks the sample
-        let mut state = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0x9e37_79b9, |d| d.as_nanos() as u64)
-            | 1;
-        let take = sample.min(ids.len());
-        for i in 0..take {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            let j = i + (state % (ids.len() - i) as u64) as usize;
-            ids.swap(i, j);
-        }
-        ids.truncate(take);
+        random_subset(&mut ids, sample);
         ids.sort();
         if ids.len() < 2 {
             return Ok((Vec::new(), Vec::new()));

@@ -73,6 +73,8 @@ pub struct ScoredPoint {
     pub payload: Option<Payload>,
     /// Selected vectors.
     pub vectors: Option<NamedVectors>,
+    /// The value an `order_by` query ordered by.
+    pub order_value: Option<segment::segment::query::OrderValue>,
 }
 
 impl From<Distance> for SegmentDistance {
@@ -227,6 +229,7 @@ impl Collection {
                     score,
                     payload: record.payload,
                     vectors: record.vectors,
+                    order_value: None,
                 }
             })
             .collect())

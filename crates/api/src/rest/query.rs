@@ -526,6 +526,25 @@ fn query_kind(query: Option<Value>) -> Result<Option<QueryKind>> {
             })?;
             QueryKind::Context(pairs(c))
         }
+        Some(Value::Object(mut obj)) if obj.contains_key("order_by") => {
+            let order: super::index::OrderByInterface = serde_json::from_value(
+                obj.remove("order_by").unwrap_or(Value::Null),
+            )
+            .map_err(|e| {
+                CollectionError::BadInput(format!("Format error in JSON body: order_by: {e}"))
+            })?;
+            QueryKind::OrderBy(order.convert()?)
+        }
+        Some(Value::Object(mut obj)) if obj.contains_key("sample") => {
+            match obj.remove("sample").unwrap_or(Value::Null) {
+                Value::String(s) if s == "random" => QueryKind::Sample,
+                other => {
+                    return Err(CollectionError::BadInput(format!(
+                        "Format error in JSON body: unknown variant {other}, expected `random`"
+                    )))
+                }
+            }
+        }
         Some(Value::Object(mut obj)) if obj.contains_key("rrf") => {
             let rrf: WireRrf =
                 serde_json::from_value(obj.remove("rrf").unwrap_or(Value::Null)).map_err(bad)?;
@@ -697,6 +716,9 @@ pub struct ScoredPointOutput {
     /// Vectors, when selected.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vector: Option<VectorStructOutput>,
+    /// The value an `order_by` query ordered by.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_value: Option<Value>,
 }
 
 impl From<ScoredPoint> for ScoredPointOutput {
@@ -707,6 +729,7 @@ impl From<ScoredPoint> for ScoredPointOutput {
             score: p.score,
             payload: p.payload,
             vector: p.vectors.map(Into::into),
+            order_value: p.order_value.map(super::index::order_value_json),
         }
     }
 }
