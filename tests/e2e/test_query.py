@@ -296,3 +296,16 @@ def test_order_by_and_sample_queries(client, collection_name):
     # two draws of 20 out of ~50 Berlin points are (almost surely) different
     draws = {frozenset(p.id for p in client.query_points(collection_name, query=models.SampleQuery(sample=models.Sample.RANDOM), limit=20, query_filter=FILTERS[0]).points) for _ in range(5)}
     assert len(draws) > 1
+
+
+@pytest.mark.parametrize("using", ["a", "b"])
+def test_mmr_matches_local_mode(api, pair, using):
+    client, local, name = pair
+    for mmr in (models.Mmr(), models.Mmr(diversity=0.8, candidates_limit=30), models.Mmr(diversity=0.0, candidates_limit=12)):
+        q = models.NearestQuery(nearest=QA, mmr=mmr)
+        kw = dict(query=q, using=using, limit=8, with_payload=True)
+        same(client.query_points(name, **kw).points, local.query_points(name, **kw).points, tol=1e-4)
+        kw = dict(query=q, using=using, limit=4, offset=2, query_filter=FILTERS[1])
+        same(client.query_points(name, **kw).points, local.query_points(name, **kw).points, tol=1e-4)
+    path = f"/collections/{name}/points/query"
+    assert api.call("POST", path, {"query": {"nearest": QA, "mmr": {"diversity": 1.5}}, "using": using}).status_code == 422

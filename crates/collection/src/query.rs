@@ -79,6 +79,15 @@ pub enum QueryKind {
     OrderBy(crate::operations::OrderBy),
     /// Points in random order (score 1).
     Sample,
+    /// Nearest, re-ranked by maximal marginal relevance.
+    Mmr {
+        /// The query.
+        query: QueryInput,
+        /// 0: by relevance alone; 1: by diversity alone.
+        diversity: f32,
+        /// Candidates to re-rank (default: the limit).
+        candidates: Option<usize>,
+    },
     /// Fusion of the prefetches.
     Fusion(Fusion),
 }
@@ -300,6 +309,20 @@ impl Collection {
                 Some(QueryKind::Sample) => {
                     self.sample(filter.as_ref(), limit, with_payload, with_vector)
                 }
+                Some(QueryKind::Mmr {
+                    query,
+                    diversity,
+                    candidates,
+                }) => self.mmr(
+                    node,
+                    query,
+                    *diversity,
+                    candidates.unwrap_or(limit),
+                    filter,
+                    (limit, offset),
+                    with_payload,
+                    with_vector,
+                ),
                 Some(QueryKind::Fusion(_)) => Err(CollectionError::BadInput(
                     "Fusion queries require prefetches".into(),
                 )),
@@ -380,7 +403,8 @@ impl Collection {
                 QueryKind::Discover { .. }
                 | QueryKind::Context(_)
                 | QueryKind::OrderBy(_)
-                | QueryKind::Sample,
+                | QueryKind::Sample
+                | QueryKind::Mmr { .. },
             ) => {
                 let ids: HashSet<PointId> = sources.iter().flatten().map(|(id, _)| *id).collect();
                 if ids.is_empty() {
@@ -885,6 +909,89 @@ impl Collection {
                 vectors: r.vectors,
                 order_value: None,
             })
+            .collect())
+    }
+}
+
+impl Collection {
+    /// Maximal marginal relevance: the nearest `candidates`, then picked one
+    /// by one by `(1 − diversity)·relevance − diversity·(max similarity to
+    /// those picked)`, the most relevant first (ties go to the later
+    /// candidate, as Qdrant picks them). Hits keep their search scores.
+    #[allow(clippy::too_many_arguments)]
+    fn mmr(
+        &self,
+        node: &QueryNode,
+        query: &QueryInput,
+        diversity: f32,
+        candidates: usize,
+        filter: Option<Filter>,
+        (limit, offset): (usize, usize),
+        with_payload: &PayloadSelector,
+        with_vector: &VectorSelector,
+    ) -> Result<Vec<ScoredPoint>> {
+        let using = node.using.as_str();
+        let hits = self.search(&SearchRequest {
+            using: using.to_string(),
+            query: query.clone(),
+            filter,
+            limit: candidates.max(1),
+            offset: 0,
+            score_threshold: node.score_threshold,
+            with_payload: with_payload.clone(),
+            with_vector: with_vector.clone(),
+            params: node.params,
+        })?;
+        if hits.is_empty() {
+            return Ok(hits);
+        }
+        let config = self.config();
+        let (mut q, _) = self.examples(using, std::slice::from_ref(query))?;
+        let mut q = q.pop().expect("one query");
+        crate::vector_check::check_query_vector(&config, using, &mut q)?;
+        let distance: SegmentDistance = match config.params.vectors.get(using) {
+            Some(p) => p.distance.into(),
+            None => SegmentDistance::Dot,
+        };
+        let ids: Vec<QueryInput> = hits.iter().map(|h| QueryInput::Point(h.id)).collect();
+        let (vectors, _) = self.examples(using, &ids)?;
+        let sim =
+            |a: &Vector, b: &Vector| raw_similarity(distance, a, b).unwrap_or(f32::NEG_INFINITY);
+        let relevance: Vec<f32> = vectors.iter().map(|v| sim(&q, v)).collect();
+        let lambda = 1.0 - diversity;
+        let last_argmax = |scores: &[f32]| {
+            let mut best = 0;
+            for (i, s) in scores.iter().enumerate() {
+                if *s >= scores[best] {
+                    best = i;
+                }
+            }
+            best
+        };
+        let mut pending: Vec<usize> = (0..hits.len()).collect();
+        let first = last_argmax(&pending.iter().map(|&i| relevance[i]).collect::<Vec<_>>());
+        let mut selected = vec![pending.swap_remove(first)];
+        while selected.len() < limit + offset && !pending.is_empty() {
+            let scores: Vec<f32> = pending
+                .iter()
+                .map(|&p| {
+                    let closest = selected
+                        .iter()
+                        .map(|&s| sim(&vectors[p], &vectors[s]))
+                        .fold(f32::NEG_INFINITY, f32::max);
+                    lambda * relevance[p] - (1.0 - lambda) * closest
+                })
+                .collect();
+            if scores.iter().all(|s| *s == f32::NEG_INFINITY) {
+                break;
+            }
+            selected.push(pending.swap_remove(last_argmax(&scores)));
+        }
+        let mut hits: Vec<Option<ScoredPoint>> = hits.into_iter().map(Some).collect();
+        Ok(selected
+            .into_iter()
+            .skip(offset)
+            .filter_map(|i| hits[i].take())
             .collect())
     }
 }

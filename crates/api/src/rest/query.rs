@@ -350,6 +350,16 @@ pub struct LegacyRecommendRequestBatch {
     pub searches: Vec<LegacyRecommendRequest>,
 }
 
+/// `mmr` of a nearest query.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireMmr {
+    #[serde(default)]
+    diversity: Option<f32>,
+    #[serde(default)]
+    candidates_limit: Option<usize>,
+}
+
 /// A context pair.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -472,15 +482,34 @@ fn query_kind(query: Option<Value>) -> Result<Option<QueryKind>> {
     Ok(Some(match query {
         None | Some(Value::Null) => return Ok(None),
         Some(Value::Object(mut obj)) if obj.contains_key("nearest") => {
-            if obj.get("mmr").is_some_and(|m| !m.is_null()) {
-                return Err(unsupported("mmr"));
-            }
-            let nearest = obj.remove("nearest").unwrap_or(Value::Null);
-            QueryKind::Nearest(
-                serde_json::from_value::<VectorInput>(nearest)
+            let nearest: QueryInput =
+                serde_json::from_value::<VectorInput>(obj.remove("nearest").unwrap_or(Value::Null))
                     .map_err(bad)?
-                    .into(),
-            )
+                    .into();
+            match obj.remove("mmr") {
+                None | Some(Value::Null) => QueryKind::Nearest(nearest),
+                Some(m) => {
+                    let m: WireMmr = serde_json::from_value(m).map_err(|e| {
+                        CollectionError::BadInput(format!("Format error in JSON body: mmr: {e}"))
+                    })?;
+                    let diversity = m.diversity.unwrap_or(0.5);
+                    if !(0.0..=1.0).contains(&diversity) {
+                        return Err(CollectionError::Validation(format!(
+                            "mmr.diversity: value {diversity} invalid, must be from 0.0 to 1.0"
+                        )));
+                    }
+                    if m.candidates_limit == Some(0) {
+                        return Err(CollectionError::Validation(
+                            "mmr.candidates_limit: value 0 invalid, must be 1 or larger".into(),
+                        ));
+                    }
+                    QueryKind::Mmr {
+                        query: nearest,
+                        diversity,
+                        candidates: m.candidates_limit,
+                    }
+                }
+            }
         }
         Some(Value::Object(mut obj)) if obj.contains_key("fusion") => {
             match obj.remove("fusion").unwrap_or(Value::Null) {
