@@ -309,3 +309,37 @@ def test_mmr_matches_local_mode(api, pair, using):
         same(client.query_points(name, **kw).points, local.query_points(name, **kw).points, tol=1e-4)
     path = f"/collections/{name}/points/query"
     assert api.call("POST", path, {"query": {"nearest": QA, "mmr": {"diversity": 1.5}}, "using": using}).status_code == 422
+
+
+def test_lookup_from_another_collection(api, pair):
+    """Point ids in a query with `lookup_from` are read from the other
+    collection (by its vector name); they are not excluded from results."""
+    client, local, name = pair
+    other = f"{name}_other"
+    rng = random.Random(3)
+    src = [models.PointStruct(id=i, vector={"x": [rng.uniform(-1, 1) for _ in range(DIM)]}) for i in range(10)]
+    for c in (client, local):
+        c.create_collection(other, vectors_config={"x": models.VectorParams(size=DIM, distance=models.Distance.DOT)})
+        c.upsert(other, src, wait=True)
+    try:
+        lookup = models.LookupLocation(collection=other, vector="x")
+        cases = [
+            dict(query=3, using="a"),
+            dict(query=models.RecommendQuery(recommend=models.RecommendInput(positive=[1, 2], negative=[4])), using="b"),
+            dict(query=models.RecommendQuery(recommend=models.RecommendInput(positive=[1], strategy=models.RecommendStrategy.BEST_SCORE)), using="a"),
+            dict(query=models.DiscoverQuery(discover=models.DiscoverInput(target=5, context=[models.ContextPair(positive=6, negative=7)])), using="a"),
+        ]
+        for kw in cases:
+            r = client.query_points(name, lookup_from=lookup, limit=6, **kw).points
+            l = local.query_points(name, lookup_from=lookup, limit=6, **kw).points
+            same(r, l, tol=1e-4)
+        # inside a prefetch too
+        kw = dict(prefetch=[models.Prefetch(query=3, using="a", lookup_from=lookup, limit=20)], query=QB, using="b", limit=5)
+        same(client.query_points(name, **kw).points, local.query_points(name, **kw).points)
+        path = f"/collections/{name}/points/query"
+        r = api.call("POST", path, {"query": 99, "using": "a", "lookup_from": {"collection": other, "vector": "x"}})
+        assert r.status_code == 404, r.text
+        r = api.call("POST", path, {"query": 1, "using": "a", "lookup_from": {"collection": "nope_nope"}})
+        assert r.status_code == 404 and "nope_nope" in error_of(r)
+    finally:
+        client.delete_collection(other)

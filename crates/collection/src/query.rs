@@ -109,6 +109,56 @@ pub struct QueryNode {
     pub score_threshold: Option<f32>,
     /// Results to keep.
     pub limit: usize,
+    /// Where the point ids of this node's query are read: another
+    /// collection (and vector name). Resolved into vectors before the
+    /// query runs (see [`QueryNode::lookups`]).
+    pub lookup_from: Option<LookupFrom>,
+}
+
+/// `lookup_from`: a collection and optionally a vector name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LookupFrom {
+    /// Collection.
+    pub collection: String,
+    /// Vector name (default: the node's `using`).
+    pub vector: Option<String>,
+}
+
+impl QueryNode {
+    /// Every query input of this node (for lookups).
+    fn inputs_mut(&mut self) -> Vec<&mut QueryInput> {
+        match &mut self.query {
+            Some(QueryKind::Nearest(q)) | Some(QueryKind::Mmr { query: q, .. }) => vec![q],
+            Some(QueryKind::Recommend {
+                positive, negative, ..
+            }) => positive.iter_mut().chain(negative.iter_mut()).collect(),
+            Some(QueryKind::Discover { target, context }) => std::iter::once(target)
+                .chain(context.iter_mut().flat_map(|(p, n)| [p, n]))
+                .collect(),
+            Some(QueryKind::Context(pairs)) => pairs.iter_mut().flat_map(|(p, n)| [p, n]).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Replaces the point ids of nodes with `lookup_from` by the vectors
+    /// `fetch(collection, vector name, id)` returns, in the whole tree.
+    pub fn resolve_lookups(
+        &mut self,
+        fetch: &mut impl FnMut(&str, &str, PointId) -> Result<Vector>,
+    ) -> Result<()> {
+        if let Some(lookup) = self.lookup_from.take() {
+            let name = lookup.vector.clone().unwrap_or_else(|| self.using.clone());
+            for input in self.inputs_mut() {
+                if let QueryInput::Point(id) = input {
+                    *input = QueryInput::Vector(fetch(&lookup.collection, &name, *id)?);
+                }
+            }
+        }
+        for p in &mut self.prefetch {
+            p.resolve_lookups(fetch)?;
+        }
+        Ok(())
+    }
 }
 
 /// A query: the root node plus what the response carries.
@@ -413,6 +463,7 @@ impl Collection {
                 let only = Filter::must(vec![Condition::HasId(ids)]);
                 let leaf = QueryNode {
                     prefetch: Vec::new(),
+                    lookup_from: None,
                     filter: both(filter.as_ref(), Some(&only)),
                     ..node.clone()
                 };

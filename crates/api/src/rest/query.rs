@@ -2,8 +2,8 @@
 //! the legacy `search`.
 
 use collection::query::{
-    Fusion, GroupId, QueryKind, QueryNode, QueryRequest as CoreQueryRequest, RecommendStrategy,
-    DEFAULT_RRF_K,
+    Fusion, GroupId, LookupFrom, QueryKind, QueryNode, QueryRequest as CoreQueryRequest,
+    RecommendStrategy, DEFAULT_RRF_K,
 };
 use collection::search::{QueryInput, ScoredPoint, SearchOptions};
 use collection::{CollectionError, Result};
@@ -317,9 +317,6 @@ pub struct LegacyRecommendRequest {
 impl LegacyRecommendRequest {
     /// Converts into the internal query (a recommend leaf).
     pub fn convert(self) -> Result<CoreQueryRequest> {
-        if self.lookup_from.as_ref().is_some_and(|l| !l.is_null()) {
-            return Err(unsupported("lookup_from"));
-        }
         let query = WireRecommend {
             positive: self.positive,
             negative: self.negative,
@@ -328,6 +325,7 @@ impl LegacyRecommendRequest {
         .into_kind()?;
         Ok(CoreQueryRequest {
             root: QueryNode {
+                lookup_from: lookup(self.lookup_from)?,
                 prefetch: Vec::new(),
                 query: Some(query),
                 using: self.using.unwrap_or_default(),
@@ -348,6 +346,33 @@ impl LegacyRecommendRequest {
 pub struct LegacyRecommendRequestBatch {
     /// Recommendations.
     pub searches: Vec<LegacyRecommendRequest>,
+}
+
+/// `lookup_from` as JSON.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireLookup {
+    collection: String,
+    #[serde(default)]
+    vector: Option<String>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    shard_key: Option<Value>,
+}
+
+fn lookup(value: Option<Value>) -> Result<Option<LookupFrom>> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => {
+            let l: WireLookup = serde_json::from_value(v).map_err(|e| {
+                CollectionError::BadInput(format!("Format error in JSON body: lookup_from: {e}"))
+            })?;
+            Ok(Some(LookupFrom {
+                collection: l.collection,
+                vector: l.vector,
+            }))
+        }
+    }
 }
 
 /// `mmr` of a nearest query.
@@ -431,9 +456,6 @@ pub struct LegacyDiscoverRequest {
 impl LegacyDiscoverRequest {
     /// Converts into the internal query (a discover or context leaf).
     pub fn convert(self) -> Result<CoreQueryRequest> {
-        if self.lookup_from.as_ref().is_some_and(|l| !l.is_null()) {
-            return Err(unsupported("lookup_from"));
-        }
         let context = pairs(self.context.map(OneOrMany::Many));
         let query = match self.target {
             Some(t) => QueryKind::Discover {
@@ -444,6 +466,7 @@ impl LegacyDiscoverRequest {
         };
         Ok(CoreQueryRequest {
             root: QueryNode {
+                lookup_from: lookup(self.lookup_from)?,
                 prefetch: Vec::new(),
                 query: Some(query),
                 using: self.using.unwrap_or_default(),
@@ -601,9 +624,6 @@ fn query_kind(query: Option<Value>) -> Result<Option<QueryKind>> {
 
 /// A node of the query tree from its wire form (`limit` defaults to 10).
 fn node(p: WirePrefetch) -> Result<QueryNode> {
-    if p.lookup_from.as_ref().is_some_and(|l| !l.is_null()) {
-        return Err(unsupported("lookup_from"));
-    }
     let prefetch = p
         .prefetch
         .map(OneOrMany::into_vec)
@@ -612,6 +632,7 @@ fn node(p: WirePrefetch) -> Result<QueryNode> {
         .map(node)
         .collect::<Result<Vec<_>>>()?;
     Ok(QueryNode {
+        lookup_from: lookup(p.lookup_from)?,
         prefetch,
         query: query_kind(p.query)?,
         using: p.using.unwrap_or_default(),
@@ -715,6 +736,7 @@ impl LegacySearchRequest {
         };
         Ok(CoreQueryRequest {
             root: QueryNode {
+                lookup_from: None,
                 prefetch: Vec::new(),
                 query: Some(QueryKind::Nearest(QueryInput::Vector(vector))),
                 using,

@@ -17,17 +17,52 @@ use super::extract::{JsonBody, QueryParams, ReadParams};
 use super::response::{ok, ApiResult};
 use super::{blocking, AppState};
 
+/// Replaces `lookup_from` point ids by the vectors of the collections
+/// they name.
+fn resolve_lookups(
+    toc: &storage::toc::TableOfContent,
+    request: &mut QueryRequestCore,
+) -> Result<(), collection::CollectionError> {
+    request.root.resolve_lookups(&mut |collection, vector, id| {
+        let c = toc.get(collection).map_err(|_| {
+            collection::CollectionError::NotFound(format!(
+                "Collection `{collection}` doesn't exist!"
+            ))
+        })?;
+        let record = c
+            .retrieve(
+                &[id],
+                &segment::selector::PayloadSelector::None,
+                &segment::selector::VectorSelector::Names(vec![vector.to_string()]),
+            )?
+            .pop()
+            .ok_or_else(|| {
+                collection::CollectionError::NotFound(format!("No point with id {id} found"))
+            })?;
+        record
+            .vectors
+            .and_then(|mut v| v.remove(vector))
+            .ok_or_else(|| {
+                collection::CollectionError::BadInput(format!(
+                    "Point {id} has no vector `{vector}`"
+                ))
+            })
+    })
+}
+
 async fn run_queries(
     state: &AppState,
     name: &str,
     requests: Vec<QueryRequestCore>,
 ) -> Result<Vec<Vec<ScoredPointOutput>>, super::ApiError> {
     let c = state.toc.get(name)?;
+    let toc = state.toc.clone();
     blocking(move || {
         requests
-            .iter()
-            .map(|r| {
-                Ok(c.query(r)?
+            .into_iter()
+            .map(|mut r| {
+                resolve_lookups(&toc, &mut r)?;
+                Ok(c.query(&r)?
                     .into_iter()
                     .map(ScoredPointOutput::from)
                     .collect())
@@ -183,7 +218,10 @@ async fn run_groups(
         None => None,
     };
     let group_by = groups.group_by;
+    let toc = state.toc.clone();
+    let mut request = request;
     blocking(move || {
+        resolve_lookups(&toc, &mut request)?;
         let found = c.query_groups(&request, &group_by, size, limit)?;
         let mut out = Vec::with_capacity(found.len());
         for g in found {
