@@ -44,6 +44,7 @@ pub struct Collection {
     pub(crate) shard: Shard,
     pub(crate) optimizing: std::sync::atomic::AtomicBool,
     pub(crate) tracker: parking_lot::Mutex<crate::optimizer::Tracker>,
+    pub(crate) searches: std::sync::atomic::AtomicU64,
 }
 
 impl Collection {
@@ -75,6 +76,7 @@ impl Collection {
             shard,
             optimizing: Default::default(),
             tracker: Default::default(),
+            searches: Default::default(),
         })
     }
 

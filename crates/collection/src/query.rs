@@ -177,6 +177,10 @@ pub struct QueryRequest {
 /// A candidate: id and score.
 type Scored = (PointId, f32);
 
+/// Results of prefetches already computed in a request or batch, by the
+/// sub-query and the filter it ran under.
+type PrefetchCache = std::cell::RefCell<HashMap<String, Vec<Scored>>>;
+
 /// `a` and `b` together (either may be absent).
 fn both(a: Option<&Filter>, b: Option<&Filter>) -> Option<Filter> {
     match (a, b) {
@@ -263,20 +267,34 @@ fn sorted(order: Vec<PointId>, scores: &HashMap<PointId, f64>) -> Vec<Scored> {
 impl Collection {
     /// Runs a query tree.
     pub fn query(&self, request: &QueryRequest) -> Result<Vec<ScoredPoint>> {
-        let root = &request.root;
-        let hits = self.run_node(
-            root,
-            None,
-            root.limit,
-            request.offset,
-            &request.with_payload,
-            &request.with_vector,
-        )?;
-        Ok(hits)
+        let mut out = self.query_batch(std::slice::from_ref(request))?;
+        Ok(out.pop().unwrap_or_default())
+    }
+
+    /// Runs query trees; a prefetch that repeats (the same sub-query under
+    /// the same filter, within one request or across the batch) is
+    /// computed once.
+    pub fn query_batch(&self, requests: &[QueryRequest]) -> Result<Vec<Vec<ScoredPoint>>> {
+        let cache = PrefetchCache::default();
+        requests
+            .iter()
+            .map(|r| {
+                self.run_node(
+                    &r.root,
+                    None,
+                    r.root.limit,
+                    r.offset,
+                    &r.with_payload,
+                    &r.with_vector,
+                    &cache,
+                )
+            })
+            .collect()
     }
 
     /// One node: a search at a leaf, fusion or rescoring above; `outer` is
     /// the filter of the nodes above.
+    #[allow(clippy::too_many_arguments)]
     fn run_node(
         &self,
         node: &QueryNode,
@@ -285,6 +303,7 @@ impl Collection {
         offset: usize,
         with_payload: &PayloadSelector,
         with_vector: &VectorSelector,
+        cache: &PrefetchCache,
     ) -> Result<Vec<ScoredPoint>> {
         let filter = both(outer, node.filter.as_ref());
         let search = |query: &QueryInput, filter: Option<Filter>| {
@@ -386,15 +405,25 @@ impl Collection {
             .prefetch
             .iter()
             .map(|p| {
-                self.run_node(
-                    p,
-                    filter.as_ref(),
-                    p.limit,
-                    0,
-                    &PayloadSelector::None,
-                    &VectorSelector::None,
-                )
-                .map(|hits| hits.into_iter().map(|h| (h.id, h.score)).collect())
+                let key = format!("{p:?}|{filter:?}");
+                if let Some(hit) = cache.borrow().get(&key) {
+                    return Ok(hit.clone());
+                }
+                let found: Vec<Scored> = self
+                    .run_node(
+                        p,
+                        filter.as_ref(),
+                        p.limit,
+                        0,
+                        &PayloadSelector::None,
+                        &VectorSelector::None,
+                        cache,
+                    )?
+                    .into_iter()
+                    .map(|h| (h.id, h.score))
+                    .collect();
+                cache.borrow_mut().insert(key, found.clone());
+                Ok(found)
             })
             .collect::<Result<Vec<Vec<Scored>>>>()?;
         match &node.query {
@@ -467,7 +496,7 @@ impl Collection {
                     filter: both(filter.as_ref(), Some(&only)),
                     ..node.clone()
                 };
-                self.run_node(&leaf, None, limit, offset, with_payload, with_vector)
+                self.run_node(&leaf, None, limit, offset, with_payload, with_vector, cache)
             }
             Some(QueryKind::Nearest(q)) => {
                 // rescore exactly what the prefetches found

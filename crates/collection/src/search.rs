@@ -89,8 +89,15 @@ impl From<Distance> for SegmentDistance {
 }
 
 impl Collection {
+    /// Nearest-neighbour searches run so far (for metrics and tests).
+    pub fn searches_run(&self) -> u64 {
+        self.searches.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Runs a nearest-neighbour search.
     pub fn search(&self, request: &SearchRequest) -> Result<Vec<ScoredPoint>> {
+        self.searches
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let config = self.config();
         let name = request.using.as_str();
         let holder = self.shard.read();

@@ -58,16 +58,15 @@ async fn run_queries(
     let c = state.toc.get(name)?;
     let toc = state.toc.clone();
     blocking(move || {
-        requests
+        let mut requests = requests;
+        for r in &mut requests {
+            resolve_lookups(&toc, r)?;
+        }
+        // one batch: prefetches repeated across it run once
+        Ok(c.query_batch(&requests)?
             .into_iter()
-            .map(|mut r| {
-                resolve_lookups(&toc, &mut r)?;
-                Ok(c.query(&r)?
-                    .into_iter()
-                    .map(ScoredPointOutput::from)
-                    .collect())
-            })
-            .collect()
+            .map(|hits| hits.into_iter().map(ScoredPointOutput::from).collect())
+            .collect())
     })
     .await
 }
