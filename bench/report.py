@@ -89,6 +89,11 @@ def main():
         out.append("|---|---|---|---|---|---|---|---|")
         for r in wire:
             out.append(f"| {r['transport']} | {r['threads']} | {r['ef']} | {r['rps']:,.0f} | {r['mean_ms']:.2f} | {r['p95_ms']:.2f} | {r['p99_ms']:.2f} | {r['recall']:.3f} |")
+    pre = {r["prefetches"]: r["rps"] for r in rows if r["kind"] == "wire_prefetch"}
+    if len(pre) == 2:
+        out.append("")
+        out.append(f"Prefetch caching (REST, RRF over three prefetches, ef 64): three identical prefetches {pre['repeated']:,.0f} queries/s, "
+                   f"three different ones {pre['distinct']:,.0f} queries/s ({pre['repeated'] / pre['distinct']:.1f}x: the repeated sub-query runs once).")
     text = "\n".join(out)
     print(text)
     if "--write" in sys.argv:

@@ -94,6 +94,24 @@ def main():
                                   "ef": ef, "rps": len(queries) / secs, "batch": BATCH, "mean_ms": float(lat.mean()),
                                   "p95_ms": float(np.percentile(lat, 95)), "p99_ms": float(np.percentile(lat, 99)),
                                   "recall": hit / (len(queries) * 10)}), flush=True)
+        # prefetch caching: three identical prefetches fused, against three
+        # different ones (the cache runs the identical ones once)
+        def fused(prefetch_queries):
+            return models.QueryRequest(
+                prefetch=[models.Prefetch(query=q.tolist(), limit=50, params=models.SearchParams(hnsw_ef=64)) for q in prefetch_queries],
+                query=models.FusionQuery(fusion=models.Fusion.RRF), limit=10)
+        n_req = 200
+        for kind in ("repeated", "distinct"):
+            requests = [
+                [fused([queries[i]] * 3 if kind == "repeated" else [queries[i], queries[(i + 1) % len(queries)], queries[(i + 2) % len(queries)]])
+                 for i in range(s, s + BATCH)]
+                for s in range(0, n_req, BATCH)
+            ]
+            t = time.perf_counter()
+            for r in requests:
+                client.query_batch_points("bench", r)
+            secs = time.perf_counter() - t
+            print(json.dumps({"engine": "vectorizer", "kind": "wire_prefetch", "prefetches": kind, "rps": n_req / secs}), flush=True)
     finally:
         server.kill()
         server.wait()
