@@ -366,12 +366,8 @@ impl Collection {
                         .into_iter()
                         .skip(offset)
                         .map(|(r, value)| ScoredPoint {
-                            id: r.id,
-                            version: r.version,
-                            score: 1.0,
-                            payload: r.payload,
-                            vectors: r.vectors,
                             order_value: Some(value),
+                            ..ScoredPoint::from_record(r, 1.0)
                         })
                         .collect())
                 }
@@ -438,110 +434,76 @@ impl Collection {
                     .filter(|(_, s)| node.score_threshold.is_none_or(|t| *s >= t))
                     .skip(offset)
                     .collect();
-                Ok(kept
-                    .into_iter()
-                    .filter_map(|(id, score)| {
-                        let holder = self.shard.read();
-                        holder
-                            .record(id, with_payload, with_vector)
-                            .map(|r| ScoredPoint {
-                                id,
-                                version: r.version,
-                                score,
-                                payload: r.payload,
-                                vectors: r.vectors,
-                                order_value: None,
-                            })
-                    })
-                    .collect())
+                Ok(self.scored(kept, with_payload, with_vector))
             }
-            Some(QueryKind::Recommend {
-                positive,
-                negative,
-                strategy,
-            }) => {
+            Some(query) => {
+                // the query scores what the prefetches found, and only that
                 let ids: HashSet<PointId> = sources.iter().flatten().map(|(id, _)| *id).collect();
                 if ids.is_empty() {
                     return Ok(Vec::new());
                 }
                 let only = Filter::must(vec![Condition::HasId(ids)]);
-                let mut exact = node.clone();
-                exact.params.exact = true;
-                self.recommend(
-                    &exact,
-                    positive,
-                    negative,
-                    *strategy,
-                    both(filter.as_ref(), Some(&only)),
-                    (limit, offset),
-                    with_payload,
-                    with_vector,
-                )
-            }
-            Some(
-                QueryKind::Discover { .. }
-                | QueryKind::Context(_)
-                | QueryKind::OrderBy(_)
-                | QueryKind::Sample
-                | QueryKind::Mmr { .. },
-            ) => {
-                let ids: HashSet<PointId> = sources.iter().flatten().map(|(id, _)| *id).collect();
-                if ids.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let only = Filter::must(vec![Condition::HasId(ids)]);
-                let leaf = QueryNode {
+                let mut leaf = QueryNode {
                     prefetch: Vec::new(),
                     lookup_from: None,
                     filter: both(filter.as_ref(), Some(&only)),
                     ..node.clone()
                 };
+                // nearest and recommend rescore the candidates exactly
+                leaf.params.exact |=
+                    matches!(query, QueryKind::Nearest(_) | QueryKind::Recommend { .. });
                 self.run_node(&leaf, None, limit, offset, with_payload, with_vector, cache)
-            }
-            Some(QueryKind::Nearest(q)) => {
-                // rescore exactly what the prefetches found
-                let ids: HashSet<PointId> = sources.iter().flatten().map(|(id, _)| *id).collect();
-                if ids.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let only = Filter::must(vec![Condition::HasId(ids)]);
-                let mut exact = node.params;
-                exact.exact = true;
-                self.search(&SearchRequest {
-                    using: node.using.clone(),
-                    query: q.clone(),
-                    filter: both(filter.as_ref(), Some(&only)),
-                    limit,
-                    offset,
-                    score_threshold: node.score_threshold,
-                    with_payload: with_payload.clone(),
-                    with_vector: with_vector.clone(),
-                    params: exact,
-                })
             }
             None => {
                 // no query: the prefetch results as they are (one prefetch)
                 let first = sources.into_iter().next().unwrap_or_default();
-                Ok(first
-                    .into_iter()
-                    .skip(offset)
-                    .take(limit)
-                    .filter_map(|(id, score)| {
-                        let holder = self.shard.read();
-                        holder
-                            .record(id, with_payload, with_vector)
-                            .map(|r| ScoredPoint {
-                                id,
-                                version: r.version,
-                                score,
-                                payload: r.payload,
-                                vectors: r.vectors,
-                                order_value: None,
-                            })
-                    })
-                    .collect())
+                Ok(self.scored(
+                    first.into_iter().skip(offset).take(limit),
+                    with_payload,
+                    with_vector,
+                ))
             }
         }
+    }
+}
+
+/// `filter` that also leaves out `ids` (the points a query names).
+fn excluding(filter: Option<Filter>, ids: HashSet<PointId>) -> Option<Filter> {
+    if ids.is_empty() {
+        return filter;
+    }
+    let mut f = filter.unwrap_or_default();
+    f.must_not.push(Condition::HasId(ids));
+    Some(f)
+}
+
+/// The distance of the dense or multi vector `using` (dot products for
+/// sparse vectors).
+fn distance_of(config: &crate::config::CollectionConfig, using: &str) -> SegmentDistance {
+    config
+        .params
+        .vectors
+        .get(using)
+        .map_or(SegmentDistance::Dot, |p| p.distance.into())
+}
+
+impl Collection {
+    /// Hits for ids with known scores, read under one lock (points deleted
+    /// meanwhile are left out).
+    fn scored(
+        &self,
+        hits: impl IntoIterator<Item = Scored>,
+        with_payload: &PayloadSelector,
+        with_vector: &VectorSelector,
+    ) -> Vec<ScoredPoint> {
+        let holder = self.shard.read();
+        hits.into_iter()
+            .filter_map(|(id, score)| {
+                holder
+                    .record(id, with_payload, with_vector)
+                    .map(|r| ScoredPoint::from_record(r, score))
+            })
+            .collect()
     }
 }
 
@@ -625,13 +587,7 @@ impl Collection {
         let (mut neg, neg_ids) = self.examples(using, negative)?;
         // the examples themselves are never recommended
         let examples: HashSet<PointId> = pos_ids.into_iter().chain(neg_ids).collect();
-        let filter = if examples.is_empty() {
-            filter
-        } else {
-            let mut f = filter.unwrap_or_default();
-            f.must_not.push(Condition::HasId(examples));
-            Some(f)
-        };
+        let filter = excluding(filter, examples);
         let config = self.config();
         // examples are checked; scoring normalizes them (Cosine), the
         // average takes them as given and is normalized as a query
@@ -669,10 +625,7 @@ impl Collection {
                         "No positive or negative examples given".into(),
                     ));
                 }
-                let distance: SegmentDistance = match config.params.vectors.get(using) {
-                    Some(p) => p.distance.into(),
-                    None => SegmentDistance::Dot,
-                };
+                let distance = distance_of(&config, using);
                 let score = |stored: &Vector| -> Option<f32> {
                     let sims = |examples: &[Vector]| -> Option<Vec<f32>> {
                         examples
@@ -739,15 +692,10 @@ impl Collection {
             .skip(offset)
             .take(limit)
             .map(|(score, i, offset)| {
-                let r = segments[i].record(offset, with_payload, with_vector);
-                ScoredPoint {
-                    id: r.id,
-                    version: r.version,
+                ScoredPoint::from_record(
+                    segments[i].record(offset, with_payload, with_vector),
                     score,
-                    payload: r.payload,
-                    vectors: r.vectors,
-                    order_value: None,
-                }
+                )
             })
             .collect())
     }
@@ -789,17 +737,8 @@ impl Collection {
             let pos = v.pop().expect("two examples");
             resolved.push((pos, neg));
         }
-        let filter = if mentioned.is_empty() {
-            filter
-        } else {
-            let mut f = filter.unwrap_or_default();
-            f.must_not.push(Condition::HasId(mentioned));
-            Some(f)
-        };
-        let distance: SegmentDistance = match config.params.vectors.get(using) {
-            Some(p) => p.distance.into(),
-            None => SegmentDistance::Dot,
-        };
+        let filter = excluding(filter, mentioned);
+        let distance = distance_of(&config, using);
         let target = target.as_ref();
         let resolved = &resolved;
         let score = move |stored: &Vector| -> Option<f32> {
@@ -981,14 +920,7 @@ impl Collection {
         Ok(ids
             .into_iter()
             .filter_map(|id| holder.record(id, with_payload, with_vector))
-            .map(|r| ScoredPoint {
-                id: r.id,
-                version: r.version,
-                score: 1.0,
-                payload: r.payload,
-                vectors: r.vectors,
-                order_value: None,
-            })
+            .map(|r| ScoredPoint::from_record(r, 1.0))
             .collect())
     }
 }
@@ -1029,10 +961,7 @@ impl Collection {
         let (mut q, _) = self.examples(using, std::slice::from_ref(query))?;
         let mut q = q.pop().expect("one query");
         crate::vector_check::check_query_vector(&config, using, &mut q)?;
-        let distance: SegmentDistance = match config.params.vectors.get(using) {
-            Some(p) => p.distance.into(),
-            None => SegmentDistance::Dot,
-        };
+        let distance = distance_of(&config, using);
         let ids: Vec<QueryInput> = hits.iter().map(|h| QueryInput::Point(h.id)).collect();
         let (vectors, _) = self.examples(using, &ids)?;
         let sim =

@@ -77,6 +77,20 @@ pub struct ScoredPoint {
     pub order_value: Option<segment::segment::query::OrderValue>,
 }
 
+impl ScoredPoint {
+    /// A hit from a read record and its score.
+    pub fn from_record(record: segment::segment::Record, score: f32) -> Self {
+        ScoredPoint {
+            id: record.id,
+            version: record.version,
+            score,
+            payload: record.payload,
+            vectors: record.vectors,
+            order_value: None,
+        }
+    }
+}
+
 impl From<Distance> for SegmentDistance {
     fn from(d: Distance) -> Self {
         match d {
@@ -230,14 +244,7 @@ impl Collection {
             .take(request.limit)
             .map(|(segment, offset, score)| {
                 let record = segment.record(offset, &request.with_payload, &request.with_vector);
-                ScoredPoint {
-                    id: record.id,
-                    version: record.version,
-                    score,
-                    payload: record.payload,
-                    vectors: record.vectors,
-                    order_value: None,
-                }
+                ScoredPoint::from_record(record, score)
             })
             .collect())
     }

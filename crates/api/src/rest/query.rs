@@ -323,21 +323,19 @@ impl LegacyRecommendRequest {
             strategy: self.strategy,
         }
         .into_kind()?;
-        Ok(CoreQueryRequest {
-            root: QueryNode {
-                lookup_from: lookup(self.lookup_from)?,
-                prefetch: Vec::new(),
-                query: Some(query),
-                using: self.using.unwrap_or_default(),
-                filter: convert_opt(self.filter)?,
-                params: search_options(self.params)?,
+        let root = leaf(
+            query,
+            WirePrefetch {
+                using: self.using,
+                filter: self.filter,
+                params: self.params,
                 score_threshold: self.score_threshold,
-                limit: check_limit(self.limit)?,
+                limit: Some(self.limit),
+                lookup_from: self.lookup_from,
+                ..WirePrefetch::default()
             },
-            offset: self.offset.unwrap_or(0),
-            with_payload: payload_selector(self.with_payload, false)?,
-            with_vector: vector_selector(self.with_vector),
-        })
+        )?;
+        request(root, self.offset, self.with_payload, self.with_vector)
     }
 }
 
@@ -464,21 +462,18 @@ impl LegacyDiscoverRequest {
             },
             None => QueryKind::Context(context),
         };
-        Ok(CoreQueryRequest {
-            root: QueryNode {
-                lookup_from: lookup(self.lookup_from)?,
-                prefetch: Vec::new(),
-                query: Some(query),
-                using: self.using.unwrap_or_default(),
-                filter: convert_opt(self.filter)?,
-                params: search_options(self.params)?,
-                score_threshold: None,
-                limit: check_limit(self.limit)?,
+        let root = leaf(
+            query,
+            WirePrefetch {
+                using: self.using,
+                filter: self.filter,
+                params: self.params,
+                limit: Some(self.limit),
+                lookup_from: self.lookup_from,
+                ..WirePrefetch::default()
             },
-            offset: self.offset.unwrap_or(0),
-            with_payload: payload_selector(self.with_payload, false)?,
-            with_vector: vector_selector(self.with_vector),
-        })
+        )?;
+        request(root, self.offset, self.with_payload, self.with_vector)
     }
 }
 
@@ -643,6 +638,29 @@ fn node(p: WirePrefetch) -> Result<QueryNode> {
     })
 }
 
+/// A request around `root` with the response selectors.
+fn request(
+    root: QueryNode,
+    offset: Option<usize>,
+    with_payload: Option<WithPayload>,
+    with_vector: Option<WithVector>,
+) -> Result<CoreQueryRequest> {
+    Ok(CoreQueryRequest {
+        root,
+        offset: offset.unwrap_or(0),
+        with_payload: payload_selector(with_payload, false)?,
+        with_vector: vector_selector(with_vector),
+    })
+}
+
+/// The root of a legacy request: one leaf running `query`.
+fn leaf(query: QueryKind, parts: WirePrefetch) -> Result<QueryNode> {
+    Ok(QueryNode {
+        query: Some(query),
+        ..node(parts)?
+    })
+}
+
 impl QueryRequest {
     /// Converts into the internal query tree.
     pub fn convert(self) -> Result<CoreQueryRequest> {
@@ -664,12 +682,7 @@ impl QueryRequest {
             limit: self.limit,
             lookup_from: self.lookup_from,
         })?;
-        Ok(CoreQueryRequest {
-            root,
-            offset: self.offset.unwrap_or(0),
-            with_payload: payload_selector(self.with_payload, false)?,
-            with_vector: vector_selector(self.with_vector),
-        })
+        request(root, self.offset, self.with_payload, self.with_vector)
     }
 }
 
@@ -734,21 +747,18 @@ impl LegacySearchRequest {
             NamedVectorStruct::Dense { name, vector } => (name, Vector::Dense(vector)),
             NamedVectorStruct::Sparse { name, vector } => (name, Vector::Sparse(vector)),
         };
-        Ok(CoreQueryRequest {
-            root: QueryNode {
-                lookup_from: None,
-                prefetch: Vec::new(),
-                query: Some(QueryKind::Nearest(QueryInput::Vector(vector))),
-                using,
-                filter: convert_opt(self.filter)?,
-                params: search_options(self.params)?,
+        let root = leaf(
+            QueryKind::Nearest(QueryInput::Vector(vector)),
+            WirePrefetch {
+                using: Some(using),
+                filter: self.filter,
+                params: self.params,
                 score_threshold: self.score_threshold,
-                limit: check_limit(self.limit)?,
+                limit: Some(self.limit),
+                ..WirePrefetch::default()
             },
-            offset: self.offset.unwrap_or(0),
-            with_payload: payload_selector(self.with_payload, false)?,
-            with_vector: vector_selector(self.with_vector),
-        })
+        )?;
+        request(root, self.offset, self.with_payload, self.with_vector)
     }
 }
 

@@ -71,6 +71,32 @@ async fn run_queries(
     .await
 }
 
+/// Answers one (converted) request with its hits.
+async fn answer_one(
+    state: &AppState,
+    name: &str,
+    start: Instant,
+    request: Result<QueryRequestCore, collection::CollectionError>,
+) -> ApiResult {
+    let mut results = run_queries(state, name, vec![request?]).await?;
+    Ok(ok(results.pop().unwrap_or_default(), start))
+}
+
+/// Answers a batch: each body converted, the hits of each.
+async fn answer_batch<T>(
+    state: &AppState,
+    name: &str,
+    start: Instant,
+    bodies: Vec<T>,
+    convert: fn(T) -> Result<QueryRequestCore, collection::CollectionError>,
+) -> ApiResult {
+    let requests = bodies
+        .into_iter()
+        .map(convert)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ok(run_queries(state, name, requests).await?, start))
+}
+
 /// `POST /collections/{name}/points/query`.
 pub async fn query(
     State(state): State<AppState>,
@@ -119,10 +145,7 @@ pub async fn recommend(
     QueryParams(_params): QueryParams<ReadParams>,
     JsonBody(body): JsonBody<LegacyRecommendRequest>,
 ) -> ApiResult {
-    let start = Instant::now();
-    let request = body.convert()?;
-    let mut results = run_queries(&state, &name, vec![request]).await?;
-    Ok(ok(results.pop().unwrap_or_default(), start))
+    answer_one(&state, &name, Instant::now(), body.convert()).await
 }
 
 /// `POST /collections/{name}/points/recommend/batch` (legacy).
@@ -132,13 +155,14 @@ pub async fn recommend_batch(
     QueryParams(_params): QueryParams<ReadParams>,
     JsonBody(body): JsonBody<LegacyRecommendRequestBatch>,
 ) -> ApiResult {
-    let start = Instant::now();
-    let requests = body
-        .searches
-        .into_iter()
-        .map(LegacyRecommendRequest::convert)
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(ok(run_queries(&state, &name, requests).await?, start))
+    answer_batch(
+        &state,
+        &name,
+        Instant::now(),
+        body.searches,
+        LegacyRecommendRequest::convert,
+    )
+    .await
 }
 
 /// `POST /collections/{name}/points/discover` (legacy).
@@ -148,10 +172,7 @@ pub async fn discover(
     QueryParams(_params): QueryParams<ReadParams>,
     JsonBody(body): JsonBody<LegacyDiscoverRequest>,
 ) -> ApiResult {
-    let start = Instant::now();
-    let request = body.convert()?;
-    let mut results = run_queries(&state, &name, vec![request]).await?;
-    Ok(ok(results.pop().unwrap_or_default(), start))
+    answer_one(&state, &name, Instant::now(), body.convert()).await
 }
 
 /// `POST /collections/{name}/points/discover/batch` (legacy).
@@ -161,13 +182,14 @@ pub async fn discover_batch(
     QueryParams(_params): QueryParams<ReadParams>,
     JsonBody(body): JsonBody<LegacyDiscoverRequestBatch>,
 ) -> ApiResult {
-    let start = Instant::now();
-    let requests = body
-        .searches
-        .into_iter()
-        .map(LegacyDiscoverRequest::convert)
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(ok(run_queries(&state, &name, requests).await?, start))
+    answer_batch(
+        &state,
+        &name,
+        Instant::now(),
+        body.searches,
+        LegacyDiscoverRequest::convert,
+    )
+    .await
 }
 
 /// `POST /collections/{name}/points/search` (legacy).
@@ -177,10 +199,7 @@ pub async fn search(
     QueryParams(_params): QueryParams<ReadParams>,
     JsonBody(body): JsonBody<LegacySearchRequest>,
 ) -> ApiResult {
-    let start = Instant::now();
-    let request = body.convert()?;
-    let mut results = run_queries(&state, &name, vec![request]).await?;
-    Ok(ok(results.pop().unwrap_or_default(), start))
+    answer_one(&state, &name, Instant::now(), body.convert()).await
 }
 
 /// `POST /collections/{name}/points/search/batch` (legacy).
@@ -190,23 +209,25 @@ pub async fn search_batch(
     QueryParams(_params): QueryParams<ReadParams>,
     JsonBody(body): JsonBody<LegacySearchRequestBatch>,
 ) -> ApiResult {
-    let start = Instant::now();
-    let requests = body
-        .searches
-        .into_iter()
-        .map(LegacySearchRequest::convert)
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(ok(run_queries(&state, &name, requests).await?, start))
+    answer_batch(
+        &state,
+        &name,
+        Instant::now(),
+        body.searches,
+        LegacySearchRequest::convert,
+    )
+    .await
 }
 
 /// Runs a grouped query and looks group ids up when asked.
 async fn run_groups(
     state: &AppState,
     name: &str,
+    start: Instant,
     request: QueryRequestCore,
     groups: GroupParams,
-    limit: usize,
-) -> Result<GroupsResult, super::ApiError> {
+) -> ApiResult {
+    let limit = request.root.limit;
     let c = state.toc.get(name)?;
     let size = groups.size()?;
     let lookup = match groups.with_lookup {
@@ -241,6 +262,7 @@ async fn run_groups(
         Ok(GroupsResult { groups: out })
     })
     .await
+    .map(|groups| ok(groups, start))
 }
 
 /// `POST /collections/{name}/points/query/groups`.
@@ -251,12 +273,7 @@ pub async fn query_groups(
     JsonBody(body): JsonBody<QueryGroupsRequest>,
 ) -> ApiResult {
     let start = Instant::now();
-    let request = body.query.convert()?;
-    let limit = request.root.limit;
-    Ok(ok(
-        run_groups(&state, &name, request, body.groups, limit).await?,
-        start,
-    ))
+    run_groups(&state, &name, start, body.query.convert()?, body.groups).await
 }
 
 /// `POST /collections/{name}/points/search/groups` (legacy).
@@ -267,12 +284,7 @@ pub async fn search_groups(
     JsonBody(body): JsonBody<LegacySearchGroupsRequest>,
 ) -> ApiResult {
     let start = Instant::now();
-    let request = body.search.convert()?;
-    let limit = request.root.limit;
-    Ok(ok(
-        run_groups(&state, &name, request, body.groups, limit).await?,
-        start,
-    ))
+    run_groups(&state, &name, start, body.search.convert()?, body.groups).await
 }
 
 /// `POST /collections/{name}/points/recommend/groups` (legacy).
@@ -283,12 +295,7 @@ pub async fn recommend_groups(
     JsonBody(body): JsonBody<LegacyRecommendGroupsRequest>,
 ) -> ApiResult {
     let start = Instant::now();
-    let request = body.recommend.convert()?;
-    let limit = request.root.limit;
-    Ok(ok(
-        run_groups(&state, &name, request, body.groups, limit).await?,
-        start,
-    ))
+    run_groups(&state, &name, start, body.recommend.convert()?, body.groups).await
 }
 
 /// `POST /collections/{name}/points/search/matrix/pairs`.
