@@ -2,7 +2,9 @@
 
 pub mod collections;
 pub mod filter;
+pub mod groups;
 pub mod index;
+pub mod legacy;
 pub mod optimizations;
 pub mod points;
 pub mod query;

@@ -2,13 +2,12 @@
 //! the legacy `search`.
 
 use collection::query::{
-    Fusion, GroupId, LookupFrom, QueryKind, QueryNode, QueryRequest as CoreQueryRequest,
-    RecommendStrategy, DEFAULT_RRF_K,
+    Fusion, LookupFrom, QueryKind, QueryNode, QueryRequest as CoreQueryRequest, RecommendStrategy,
+    DEFAULT_RRF_K,
 };
 use collection::search::{QueryInput, ScoredPoint, SearchOptions};
 use collection::{CollectionError, Result};
 use segment::segment::graph::QuantizationUse;
-use segment::selector::{PayloadSelector, VectorSelector};
 use segment::vectors::{SparseVector, Vector};
 use segment::PointId;
 use serde::{Deserialize, Serialize};
@@ -57,7 +56,7 @@ pub struct WireQuantizationParams {
     pub oversampling: Option<f64>,
 }
 
-fn search_options(params: Option<WireSearchParams>) -> Result<SearchOptions> {
+pub(super) fn search_options(params: Option<WireSearchParams>) -> Result<SearchOptions> {
     let p = params.unwrap_or_default();
     if p.hnsw_ef == Some(0) {
         return Err(CollectionError::Validation(
@@ -150,7 +149,7 @@ pub struct QueryRequest {
     pub shard_key: Option<Value>,
 }
 
-fn unsupported(what: &str) -> CollectionError {
+pub(super) fn unsupported(what: &str) -> CollectionError {
     CollectionError::BadInput(format!("{what} is not supported by this server yet"))
 }
 
@@ -251,7 +250,7 @@ impl From<WireStrategy> for RecommendStrategy {
 }
 
 impl WireRecommend {
-    fn into_kind(self) -> Result<QueryKind> {
+    pub(super) fn into_kind(self) -> Result<QueryKind> {
         Ok(QueryKind::Recommend {
             positive: self
                 .positive
@@ -270,82 +269,6 @@ impl WireRecommend {
     }
 }
 
-/// Legacy `POST /points/recommend` body.
-#[derive(Debug, Clone, Deserialize)]
-pub struct LegacyRecommendRequest {
-    /// Positive examples.
-    #[serde(default)]
-    pub positive: Option<Vec<VectorInput>>,
-    /// Negative examples.
-    #[serde(default)]
-    pub negative: Option<Vec<VectorInput>>,
-    /// Strategy.
-    #[serde(default)]
-    pub strategy: Option<WireStrategy>,
-    /// Filter.
-    #[serde(default)]
-    pub filter: Option<Filter>,
-    /// Search parameters.
-    #[serde(default)]
-    pub params: Option<WireSearchParams>,
-    /// Hits.
-    pub limit: usize,
-    /// Hits to skip.
-    #[serde(default)]
-    pub offset: Option<usize>,
-    /// Payload to return.
-    #[serde(default)]
-    pub with_payload: Option<WithPayload>,
-    /// Vectors to return.
-    #[serde(default, alias = "with_vectors")]
-    pub with_vector: Option<WithVector>,
-    /// Score threshold.
-    #[serde(default)]
-    pub score_threshold: Option<f32>,
-    /// Vector name.
-    #[serde(default)]
-    pub using: Option<String>,
-    /// Other collection for example ids (not supported yet).
-    #[serde(default)]
-    pub lookup_from: Option<Value>,
-    /// Shard key.
-    #[serde(default)]
-    #[allow(dead_code)]
-    pub shard_key: Option<Value>,
-}
-
-impl LegacyRecommendRequest {
-    /// Converts into the internal query (a recommend leaf).
-    pub fn convert(self) -> Result<CoreQueryRequest> {
-        let query = WireRecommend {
-            positive: self.positive,
-            negative: self.negative,
-            strategy: self.strategy,
-        }
-        .into_kind()?;
-        let root = leaf(
-            query,
-            WirePrefetch {
-                using: self.using,
-                filter: self.filter,
-                params: self.params,
-                score_threshold: self.score_threshold,
-                limit: Some(self.limit),
-                lookup_from: self.lookup_from,
-                ..WirePrefetch::default()
-            },
-        )?;
-        request(root, self.offset, self.with_payload, self.with_vector)
-    }
-}
-
-/// Legacy `recommend/batch` body.
-#[derive(Debug, Clone, Deserialize)]
-pub struct LegacyRecommendRequestBatch {
-    /// Recommendations.
-    pub searches: Vec<LegacyRecommendRequest>,
-}
-
 /// `lookup_from` as JSON.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -358,7 +281,7 @@ struct WireLookup {
     shard_key: Option<Value>,
 }
 
-fn lookup(value: Option<Value>) -> Result<Option<LookupFrom>> {
+pub(super) fn lookup(value: Option<Value>) -> Result<Option<LookupFrom>> {
     match value {
         None | Some(Value::Null) => Ok(None),
         Some(v) => {
@@ -404,84 +327,13 @@ pub struct WireDiscover {
     pub context: Option<OneOrMany<WirePair>>,
 }
 
-fn pairs(context: Option<OneOrMany<WirePair>>) -> Vec<(QueryInput, QueryInput)> {
+pub(super) fn pairs(context: Option<OneOrMany<WirePair>>) -> Vec<(QueryInput, QueryInput)> {
     context
         .map(OneOrMany::into_vec)
         .unwrap_or_default()
         .into_iter()
         .map(|p| (p.positive.into(), p.negative.into()))
         .collect()
-}
-
-/// Legacy `POST /points/discover` body.
-#[derive(Debug, Clone, Deserialize)]
-pub struct LegacyDiscoverRequest {
-    /// Target.
-    #[serde(default)]
-    pub target: Option<VectorInput>,
-    /// Context pairs.
-    #[serde(default)]
-    pub context: Option<Vec<WirePair>>,
-    /// Filter.
-    #[serde(default)]
-    pub filter: Option<Filter>,
-    /// Search parameters.
-    #[serde(default)]
-    pub params: Option<WireSearchParams>,
-    /// Hits.
-    pub limit: usize,
-    /// Hits to skip.
-    #[serde(default)]
-    pub offset: Option<usize>,
-    /// Payload to return.
-    #[serde(default)]
-    pub with_payload: Option<WithPayload>,
-    /// Vectors to return.
-    #[serde(default, alias = "with_vectors")]
-    pub with_vector: Option<WithVector>,
-    /// Vector name.
-    #[serde(default)]
-    pub using: Option<String>,
-    /// Other collection for example ids (not supported yet).
-    #[serde(default)]
-    pub lookup_from: Option<Value>,
-    /// Shard key.
-    #[serde(default)]
-    #[allow(dead_code)]
-    pub shard_key: Option<Value>,
-}
-
-impl LegacyDiscoverRequest {
-    /// Converts into the internal query (a discover or context leaf).
-    pub fn convert(self) -> Result<CoreQueryRequest> {
-        let context = pairs(self.context.map(OneOrMany::Many));
-        let query = match self.target {
-            Some(t) => QueryKind::Discover {
-                target: t.into(),
-                context,
-            },
-            None => QueryKind::Context(context),
-        };
-        let root = leaf(
-            query,
-            WirePrefetch {
-                using: self.using,
-                filter: self.filter,
-                params: self.params,
-                limit: Some(self.limit),
-                lookup_from: self.lookup_from,
-                ..WirePrefetch::default()
-            },
-        )?;
-        request(root, self.offset, self.with_payload, self.with_vector)
-    }
-}
-
-/// Legacy `discover/batch` body.
-#[derive(Debug, Clone, Deserialize)]
-pub struct LegacyDiscoverRequestBatch {
-    /// Discoveries.
-    pub searches: Vec<LegacyDiscoverRequest>,
 }
 
 /// `{"rrf": {"k": .., "weights": [..]}}`.
@@ -618,7 +470,7 @@ fn query_kind(query: Option<Value>) -> Result<Option<QueryKind>> {
 }
 
 /// A node of the query tree from its wire form (`limit` defaults to 10).
-fn node(p: WirePrefetch) -> Result<QueryNode> {
+pub(super) fn node(p: WirePrefetch) -> Result<QueryNode> {
     let prefetch = p
         .prefetch
         .map(OneOrMany::into_vec)
@@ -639,7 +491,7 @@ fn node(p: WirePrefetch) -> Result<QueryNode> {
 }
 
 /// A request around `root` with the response selectors.
-fn request(
+pub(super) fn request(
     root: QueryNode,
     offset: Option<usize>,
     with_payload: Option<WithPayload>,
@@ -654,7 +506,7 @@ fn request(
 }
 
 /// The root of a legacy request: one leaf running `query`.
-fn leaf(query: QueryKind, parts: WirePrefetch) -> Result<QueryNode> {
+pub(super) fn leaf(query: QueryKind, parts: WirePrefetch) -> Result<QueryNode> {
     Ok(QueryNode {
         query: Some(query),
         ..node(parts)?
@@ -682,82 +534,6 @@ impl QueryRequest {
             limit: self.limit,
             lookup_from: self.lookup_from,
         })?;
-        request(root, self.offset, self.with_payload, self.with_vector)
-    }
-}
-
-/// A named vector of the legacy search.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged, rename = "NamedVectorStruct")]
-pub enum NamedVectorStruct {
-    /// The unnamed dense vector.
-    Default(Vec<f32>),
-    /// A named dense vector.
-    Dense {
-        /// Name.
-        name: String,
-        /// Vector.
-        vector: Vec<f32>,
-    },
-    /// A named sparse vector.
-    Sparse {
-        /// Name.
-        name: String,
-        /// Vector.
-        vector: SparseVector,
-    },
-}
-
-/// Legacy `POST /points/search` body.
-#[derive(Debug, Clone, Deserialize)]
-pub struct LegacySearchRequest {
-    /// The query vector.
-    pub vector: NamedVectorStruct,
-    /// Filter.
-    #[serde(default)]
-    pub filter: Option<Filter>,
-    /// Search parameters.
-    #[serde(default)]
-    pub params: Option<WireSearchParams>,
-    /// Hits.
-    pub limit: usize,
-    /// Hits to skip.
-    #[serde(default)]
-    pub offset: Option<usize>,
-    /// Payload to return (default none).
-    #[serde(default)]
-    pub with_payload: Option<WithPayload>,
-    /// Vectors to return (default none).
-    #[serde(default)]
-    pub with_vector: Option<WithVector>,
-    /// Score threshold.
-    #[serde(default)]
-    pub score_threshold: Option<f32>,
-    /// Shard key.
-    #[serde(default)]
-    #[allow(dead_code)]
-    pub shard_key: Option<Value>,
-}
-
-impl LegacySearchRequest {
-    /// Converts into the internal query (a nearest leaf).
-    pub fn convert(self) -> Result<CoreQueryRequest> {
-        let (using, vector) = match self.vector {
-            NamedVectorStruct::Default(v) => (String::new(), Vector::Dense(v)),
-            NamedVectorStruct::Dense { name, vector } => (name, Vector::Dense(vector)),
-            NamedVectorStruct::Sparse { name, vector } => (name, Vector::Sparse(vector)),
-        };
-        let root = leaf(
-            QueryKind::Nearest(QueryInput::Vector(vector)),
-            WirePrefetch {
-                using: Some(using),
-                filter: self.filter,
-                params: self.params,
-                score_threshold: self.score_threshold,
-                limit: Some(self.limit),
-                ..WirePrefetch::default()
-            },
-        )?;
         request(root, self.offset, self.with_payload, self.with_vector)
     }
 }
@@ -807,249 +583,4 @@ pub struct QueryResponse {
 pub struct QueryRequestBatch {
     /// Queries.
     pub searches: Vec<QueryRequest>,
-}
-
-/// Legacy `search/batch` body.
-#[derive(Debug, Clone, Deserialize)]
-pub struct LegacySearchRequestBatch {
-    /// Searches.
-    pub searches: Vec<LegacySearchRequest>,
-}
-
-/// `with_lookup`: a collection name, or the collection with selectors.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-pub enum WithLookup {
-    /// Just the collection (payload included, vectors not).
-    Name(String),
-    /// The collection with selectors.
-    Full {
-        /// Collection holding the group ids as point ids.
-        collection: String,
-        /// Payload to return (default all).
-        #[serde(default)]
-        with_payload: Option<WithPayload>,
-        /// Vectors to return (default none).
-        #[serde(default)]
-        with_vectors: Option<WithVector>,
-    },
-}
-
-impl WithLookup {
-    /// The collection and selectors.
-    pub fn resolve(self) -> Result<(String, PayloadSelector, VectorSelector)> {
-        Ok(match self {
-            WithLookup::Name(c) => (c, PayloadSelector::All, VectorSelector::None),
-            WithLookup::Full {
-                collection,
-                with_payload,
-                with_vectors,
-            } => (
-                collection,
-                payload_selector(with_payload, true)?,
-                vector_selector(with_vectors),
-            ),
-        })
-    }
-}
-
-/// The grouping part of a groups request.
-#[derive(Debug, Clone, Deserialize)]
-pub struct GroupParams {
-    /// Payload field whose values form the groups.
-    pub group_by: String,
-    /// Hits per group (default 3).
-    #[serde(default)]
-    pub group_size: Option<usize>,
-    /// Lookup of each group id in another collection.
-    #[serde(default)]
-    pub with_lookup: Option<WithLookup>,
-}
-
-impl GroupParams {
-    /// Validated group size.
-    pub fn size(&self) -> Result<usize> {
-        match self.group_size.unwrap_or(3) {
-            0 => Err(CollectionError::Validation(
-                "group_size: value 0 invalid, must be 1 or larger".into(),
-            )),
-            n => Ok(n),
-        }
-    }
-}
-
-/// `POST /points/query/groups` body.
-#[derive(Debug, Clone, Deserialize)]
-pub struct QueryGroupsRequest {
-    /// The query.
-    #[serde(flatten)]
-    pub query: QueryRequest,
-    /// Grouping.
-    #[serde(flatten)]
-    pub groups: GroupParams,
-}
-
-/// Legacy `POST /points/search/groups` body.
-#[derive(Debug, Clone, Deserialize)]
-pub struct LegacySearchGroupsRequest {
-    /// The search.
-    #[serde(flatten)]
-    pub search: LegacySearchRequest,
-    /// Grouping.
-    #[serde(flatten)]
-    pub groups: GroupParams,
-}
-
-/// Legacy `POST /points/recommend/groups` body.
-#[derive(Debug, Clone, Deserialize)]
-pub struct LegacyRecommendGroupsRequest {
-    /// The recommendation.
-    #[serde(flatten)]
-    pub recommend: LegacyRecommendRequest,
-    /// Grouping.
-    #[serde(flatten)]
-    pub groups: GroupParams,
-}
-
-/// A group as returned.
-#[derive(Debug, Clone, Serialize)]
-pub struct PointGroupOutput {
-    /// Hits, best first.
-    pub hits: Vec<ScoredPointOutput>,
-    /// The group's value.
-    pub id: Value,
-    /// The looked-up point, when asked for.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub lookup: Option<super::records::Record>,
-}
-
-/// The groups response.
-#[derive(Debug, Clone, Serialize)]
-pub struct GroupsResult {
-    /// Groups, by their best hit.
-    pub groups: Vec<PointGroupOutput>,
-}
-
-/// A group id as JSON.
-pub fn group_id_value(id: &GroupId) -> Value {
-    match id {
-        GroupId::Str(s) => Value::String(s.clone()),
-        GroupId::Int(i) => Value::from(*i),
-    }
-}
-
-/// The point id a group id names, for lookups.
-pub fn group_point_id(id: &GroupId) -> Option<PointId> {
-    match id {
-        GroupId::Int(i) => u64::try_from(*i).ok().map(PointId::Num),
-        GroupId::Str(s) => uuid::Uuid::parse_str(s).ok().map(PointId::Uuid),
-    }
-}
-
-/// `POST /points/search/matrix/{pairs,offsets}` body.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct SearchMatrixRequest {
-    /// Only points matching this.
-    #[serde(default)]
-    pub filter: Option<Filter>,
-    /// Points to sample (default 10, at least 2).
-    #[serde(default)]
-    pub sample: Option<usize>,
-    /// Neighbours per sample (default 3, at least 1).
-    #[serde(default)]
-    pub limit: Option<usize>,
-    /// Vector name.
-    #[serde(default)]
-    pub using: Option<String>,
-    /// Shard key.
-    #[serde(default)]
-    #[allow(dead_code)]
-    pub shard_key: Option<Value>,
-}
-
-impl SearchMatrixRequest {
-    /// Validated parts: vector name, filter, sample, limit.
-    pub fn convert(self) -> Result<(String, Option<segment::filter::Filter>, usize, usize)> {
-        let sample = self.sample.unwrap_or(10);
-        if sample < 2 {
-            return Err(CollectionError::Validation(format!(
-                "sample: value {sample} invalid, must be 2 or larger"
-            )));
-        }
-        Ok((
-            self.using.unwrap_or_default(),
-            convert_opt(self.filter)?,
-            sample,
-            check_limit(self.limit.unwrap_or(3))?,
-        ))
-    }
-}
-
-/// One pair of the matrix.
-#[derive(Debug, Clone, Serialize)]
-pub struct MatrixPair {
-    /// Sample.
-    pub a: PointId,
-    /// Neighbour.
-    pub b: PointId,
-    /// Score.
-    pub score: f32,
-}
-
-/// The matrix as pairs.
-#[derive(Debug, Clone, Serialize)]
-pub struct MatrixPairs {
-    /// Pairs, by sample then rank.
-    pub pairs: Vec<MatrixPair>,
-}
-
-/// The matrix as offsets into `ids`.
-#[derive(Debug, Clone, Serialize)]
-pub struct MatrixOffsets {
-    /// Row of each score.
-    pub offsets_row: Vec<usize>,
-    /// Column of each score.
-    pub offsets_col: Vec<usize>,
-    /// Scores.
-    pub scores: Vec<f32>,
-    /// The sampled ids.
-    pub ids: Vec<PointId>,
-}
-
-impl MatrixPairs {
-    /// From a computed matrix.
-    pub fn new((ids, rows): (Vec<PointId>, Vec<Vec<(PointId, f32)>>)) -> Self {
-        MatrixPairs {
-            pairs: ids
-                .iter()
-                .zip(rows)
-                .flat_map(|(a, row)| {
-                    row.into_iter()
-                        .map(move |(b, score)| MatrixPair { a: *a, b, score })
-                })
-                .collect(),
-        }
-    }
-}
-
-impl MatrixOffsets {
-    /// From a computed matrix.
-    pub fn new((ids, rows): (Vec<PointId>, Vec<Vec<(PointId, f32)>>)) -> Self {
-        let at: std::collections::HashMap<PointId, usize> =
-            ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-        let mut out = MatrixOffsets {
-            offsets_row: Vec::new(),
-            offsets_col: Vec::new(),
-            scores: Vec::new(),
-            ids: ids.clone(),
-        };
-        for (row, hits) in rows.into_iter().enumerate() {
-            for (b, score) in hits {
-                out.offsets_row.push(row);
-                out.offsets_col.push(at.get(&b).copied().unwrap_or(0));
-                out.scores.push(score);
-            }
-        }
-        out
-    }
 }

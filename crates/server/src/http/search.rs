@@ -3,13 +3,16 @@
 
 use std::time::Instant;
 
-use api::rest::query::{
-    group_id_value, group_point_id, GroupParams, GroupsResult, LegacyDiscoverRequest,
-    LegacyDiscoverRequestBatch, LegacyRecommendGroupsRequest, LegacyRecommendRequest,
-    LegacyRecommendRequestBatch, LegacySearchGroupsRequest, LegacySearchRequest,
-    LegacySearchRequestBatch, MatrixOffsets, MatrixPairs, PointGroupOutput, QueryGroupsRequest,
-    QueryRequest, QueryRequestBatch, QueryResponse, ScoredPointOutput, SearchMatrixRequest,
+use api::rest::groups::{
+    group_id_value, group_point_id, GroupParams, GroupsResult, LegacyRecommendGroupsRequest,
+    LegacySearchGroupsRequest, MatrixOffsets, MatrixPairs, PointGroupOutput, QueryGroupsRequest,
+    SearchMatrixRequest,
 };
+use api::rest::legacy::{
+    LegacyDiscoverRequest, LegacyDiscoverRequestBatch, LegacyRecommendRequest,
+    LegacyRecommendRequestBatch, LegacySearchRequest, LegacySearchRequestBatch,
+};
+use api::rest::query::{QueryRequest, QueryRequestBatch, QueryResponse, ScoredPointOutput};
 use axum::extract::{Path, State};
 use collection::query::QueryRequest as QueryRequestCore;
 
