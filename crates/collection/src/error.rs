@@ -9,6 +9,9 @@ pub enum CollectionError {
     /// The request is well-formed but not acceptable for this collection.
     #[error("Wrong input: {0}")]
     BadInput(String),
+    /// The body does not parse as the expected shape.
+    #[error("Format error in JSON body: {0}")]
+    Format(String),
     /// A value is outside its allowed range (reported per field).
     #[error("Validation error in JSON body: [{0}]")]
     Validation(String),

@@ -368,7 +368,8 @@ pub struct WireGeoPoint {
 }
 
 impl WireGeoPoint {
-    fn convert(self) -> Result<GeoPoint> {
+    /// Converts, checking the coordinate ranges.
+    pub(crate) fn convert(self) -> Result<GeoPoint> {
         if !(-180.0..=180.0).contains(&self.lon) {
             return Err(bad(format!(
                 "Wrong input: longitude must be in range [-180, 180], got {}",

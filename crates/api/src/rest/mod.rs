@@ -2,6 +2,7 @@
 
 pub mod collections;
 pub mod filter;
+pub mod formula;
 pub mod groups;
 pub mod index;
 pub mod legacy;

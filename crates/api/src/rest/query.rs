@@ -285,9 +285,8 @@ pub(super) fn lookup(value: Option<Value>) -> Result<Option<LookupFrom>> {
     match value {
         None | Some(Value::Null) => Ok(None),
         Some(v) => {
-            let l: WireLookup = serde_json::from_value(v).map_err(|e| {
-                CollectionError::BadInput(format!("Format error in JSON body: lookup_from: {e}"))
-            })?;
+            let l: WireLookup = serde_json::from_value(v)
+                .map_err(|e| CollectionError::Format(format!("lookup_from: {e}")))?;
             Ok(Some(LookupFrom {
                 collection: l.collection,
                 vector: l.vector,
@@ -336,6 +335,38 @@ pub(super) fn pairs(context: Option<OneOrMany<WirePair>>) -> Vec<(QueryInput, Qu
         .collect()
 }
 
+/// `{"relevance_feedback": {"target", "feedback", "strategy"}}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireFeedback {
+    target: VectorInput,
+    feedback: Vec<WireFeedbackItem>,
+    strategy: WireFeedbackStrategy,
+}
+
+/// One feedback example.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireFeedbackItem {
+    example: VectorInput,
+    score: f32,
+}
+
+/// `{"naive": {"a", "b", "c"}}` (the one strategy).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireFeedbackStrategy {
+    naive: WireNaive,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireNaive {
+    a: f32,
+    b: f32,
+    c: f32,
+}
+
 /// `{"rrf": {"k": .., "weights": [..]}}`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -359,9 +390,8 @@ fn query_kind(query: Option<Value>) -> Result<Option<QueryKind>> {
             match obj.remove("mmr") {
                 None | Some(Value::Null) => QueryKind::Nearest(nearest),
                 Some(m) => {
-                    let m: WireMmr = serde_json::from_value(m).map_err(|e| {
-                        CollectionError::BadInput(format!("Format error in JSON body: mmr: {e}"))
-                    })?;
+                    let m: WireMmr = serde_json::from_value(m)
+                        .map_err(|e| CollectionError::Format(format!("mmr: {e}")))?;
                     let diversity = m.diversity.unwrap_or(0.5);
                     if !(0.0..=1.0).contains(&diversity) {
                         return Err(CollectionError::Validation(format!(
@@ -389,57 +419,45 @@ fn query_kind(query: Option<Value>) -> Result<Option<QueryKind>> {
                 }),
                 Value::String(f) if f == "dbsf" => QueryKind::Fusion(Fusion::Dbsf),
                 other => {
-                    return Err(CollectionError::BadInput(format!(
-                    "Format error in JSON body: unknown variant {other}, expected `rrf` or `dbsf`"
-                )))
+                    return Err(CollectionError::Format(format!(
+                        "unknown variant {other}, expected `rrf` or `dbsf`"
+                    )))
                 }
             }
         }
         Some(Value::Object(mut obj)) if obj.contains_key("recommend") => {
-            let r: WireRecommend = serde_json::from_value(
-                obj.remove("recommend").unwrap_or(Value::Null),
-            )
-            .map_err(|e| {
-                CollectionError::BadInput(format!("Format error in JSON body: recommend: {e}"))
-            })?;
+            let r: WireRecommend =
+                serde_json::from_value(obj.remove("recommend").unwrap_or(Value::Null))
+                    .map_err(|e| CollectionError::Format(format!("recommend: {e}")))?;
             r.into_kind()?
         }
         Some(Value::Object(mut obj)) if obj.contains_key("discover") => {
-            let d: WireDiscover = serde_json::from_value(
-                obj.remove("discover").unwrap_or(Value::Null),
-            )
-            .map_err(|e| {
-                CollectionError::BadInput(format!("Format error in JSON body: discover: {e}"))
-            })?;
+            let d: WireDiscover =
+                serde_json::from_value(obj.remove("discover").unwrap_or(Value::Null))
+                    .map_err(|e| CollectionError::Format(format!("discover: {e}")))?;
             QueryKind::Discover {
                 target: d.target.into(),
                 context: pairs(d.context),
             }
         }
         Some(Value::Object(mut obj)) if obj.contains_key("context") => {
-            let c: Option<OneOrMany<WirePair>> = serde_json::from_value(
-                obj.remove("context").unwrap_or(Value::Null),
-            )
-            .map_err(|e| {
-                CollectionError::BadInput(format!("Format error in JSON body: context: {e}"))
-            })?;
+            let c: Option<OneOrMany<WirePair>> =
+                serde_json::from_value(obj.remove("context").unwrap_or(Value::Null))
+                    .map_err(|e| CollectionError::Format(format!("context: {e}")))?;
             QueryKind::Context(pairs(c))
         }
         Some(Value::Object(mut obj)) if obj.contains_key("order_by") => {
-            let order: super::index::OrderByInterface = serde_json::from_value(
-                obj.remove("order_by").unwrap_or(Value::Null),
-            )
-            .map_err(|e| {
-                CollectionError::BadInput(format!("Format error in JSON body: order_by: {e}"))
-            })?;
+            let order: super::index::OrderByInterface =
+                serde_json::from_value(obj.remove("order_by").unwrap_or(Value::Null))
+                    .map_err(|e| CollectionError::Format(format!("order_by: {e}")))?;
             QueryKind::OrderBy(order.convert()?)
         }
         Some(Value::Object(mut obj)) if obj.contains_key("sample") => {
             match obj.remove("sample").unwrap_or(Value::Null) {
                 Value::String(s) if s == "random" => QueryKind::Sample,
                 other => {
-                    return Err(CollectionError::BadInput(format!(
-                        "Format error in JSON body: unknown variant {other}, expected `random`"
+                    return Err(CollectionError::Format(format!(
+                        "unknown variant {other}, expected `random`"
                     )))
                 }
             }
@@ -456,6 +474,33 @@ fn query_kind(query: Option<Value>) -> Result<Option<QueryKind>> {
                 k: rrf.k.map_or(DEFAULT_RRF_K, |k| k as f64),
                 weights: rrf.weights,
             })
+        }
+        Some(Value::Object(mut obj)) if obj.contains_key("formula") => {
+            let expr = obj.remove("formula").unwrap_or(Value::Null);
+            QueryKind::Formula(super::formula::formula(expr, obj.remove("defaults"))?)
+        }
+        Some(Value::Object(mut obj)) if obj.contains_key("relevance_feedback") => {
+            let r: WireFeedback =
+                serde_json::from_value(obj.remove("relevance_feedback").unwrap_or(Value::Null))
+                    .map_err(|e| CollectionError::Format(format!("relevance_feedback: {e}")))?;
+            let naive = r.strategy.naive;
+            if naive.b.is_nan() || naive.b < 0.0 {
+                return Err(CollectionError::Validation(format!(
+                    "relevance_feedback.strategy.naive.b: value {} invalid, must be 0.0 or larger",
+                    naive.b
+                )));
+            }
+            QueryKind::RelevanceFeedback {
+                target: r.target.into(),
+                feedback: r
+                    .feedback
+                    .into_iter()
+                    .map(|f| (f.example.into(), f.score))
+                    .collect(),
+                a: naive.a,
+                b: naive.b,
+                c: naive.c,
+            }
         }
         Some(Value::Object(obj)) if !obj.contains_key("indices") => {
             let kind = obj.keys().next().cloned().unwrap_or_default();
@@ -519,9 +564,8 @@ impl QueryRequest {
         let prefetch = match self.prefetch {
             None | Some(Value::Null) => None,
             Some(v) => Some(
-                serde_json::from_value::<OneOrMany<WirePrefetch>>(v).map_err(|e| {
-                    CollectionError::BadInput(format!("Format error in JSON body: prefetch: {e}"))
-                })?,
+                serde_json::from_value::<OneOrMany<WirePrefetch>>(v)
+                    .map_err(|e| CollectionError::Format(format!("prefetch: {e}")))?,
             ),
         };
         let root = node(WirePrefetch {

@@ -20,9 +20,14 @@ use crate::collection::Collection;
 use crate::error::{CollectionError, Result};
 use crate::search::{QueryInput, ScoredPoint, SearchOptions, SearchRequest};
 
+mod formula;
 mod groups;
 mod scoring;
 
+pub use formula::{
+    parse_variable, score_default_key, DecayKind, Expression, Formula, DEFAULT_DECAY_MIDPOINT,
+    DEFAULT_DECAY_SCALE,
+};
 pub use groups::{DistanceMatrix, Group, GroupId};
 
 /// Qdrant's default RRF constant.
@@ -95,6 +100,23 @@ pub enum QueryKind {
     },
     /// Fusion of the prefetches.
     Fusion(Fusion),
+    /// The prefetched points rescored by a formula.
+    Formula(Formula),
+    /// Relevance feedback, naive strategy: `a·sim(target)` plus, for every
+    /// pair of feedback examples whose scores differ by `confidence > 0`,
+    /// `confidence^b · c · (sim(better) − sim(worse))`.
+    RelevanceFeedback {
+        /// Target.
+        target: QueryInput,
+        /// Examples with their relevance scores.
+        feedback: Vec<(QueryInput, f32)>,
+        /// Weight of the target.
+        a: f32,
+        /// Exponent of the confidence.
+        b: f32,
+        /// Weight of the feedback pairs.
+        c: f32,
+    },
 }
 
 /// One node of the query tree.
@@ -141,6 +163,11 @@ impl QueryNode {
                 .chain(context.iter_mut().flat_map(|(p, n)| [p, n]))
                 .collect(),
             Some(QueryKind::Context(pairs)) => pairs.iter_mut().flat_map(|(p, n)| [p, n]).collect(),
+            Some(QueryKind::RelevanceFeedback {
+                target, feedback, ..
+            }) => std::iter::once(target)
+                .chain(feedback.iter_mut().map(|(e, _)| e))
+                .collect(),
             _ => Vec::new(),
         }
     }
@@ -393,13 +420,43 @@ impl Collection {
                     with_payload,
                     with_vector,
                 ),
+                Some(QueryKind::RelevanceFeedback {
+                    target,
+                    feedback,
+                    a,
+                    b,
+                    c,
+                }) => self.relevance_feedback(
+                    node,
+                    target,
+                    feedback,
+                    (*a, *b, *c),
+                    filter,
+                    (limit, offset),
+                    with_payload,
+                    with_vector,
+                ),
                 Some(QueryKind::Fusion(_)) => Err(CollectionError::BadInput(
-                    "Fusion queries require prefetches".into(),
+                    "cannot apply Fusion without prefetches".into(),
                 )),
-                None => Err(CollectionError::BadInput(
-                    "a query without `query` or `prefetch` is not supported by this server yet"
-                        .into(),
+                Some(QueryKind::Formula(_)) => Err(CollectionError::BadInput(
+                    "cannot apply Formula without prefetches".into(),
                 )),
+                None => {
+                    // no query: points in id order, score 1
+                    let (rows, _) = self.scroll(
+                        filter.as_ref(),
+                        None,
+                        limit + offset,
+                        with_payload,
+                        with_vector,
+                    )?;
+                    Ok(rows
+                        .into_iter()
+                        .skip(offset)
+                        .map(|r| ScoredPoint::from_record(r, 1.0))
+                        .collect())
+                }
             };
         }
         let sources = node
@@ -441,6 +498,16 @@ impl Collection {
                     .collect();
                 Ok(self.scored(kept, with_payload, with_vector))
             }
+            Some(QueryKind::Formula(formula)) => {
+                let scored = self.formula_scores(formula, &sources)?;
+                let kept: Vec<Scored> = scored
+                    .into_iter()
+                    .take(limit + offset)
+                    .filter(|(_, s)| node.score_threshold.is_none_or(|t| *s >= t))
+                    .skip(offset)
+                    .collect();
+                Ok(self.scored(kept, with_payload, with_vector))
+            }
             Some(query) => {
                 // the query scores what the prefetches found, and only that
                 let ids: HashSet<PointId> = sources.iter().flatten().map(|(id, _)| *id).collect();
@@ -455,8 +522,12 @@ impl Collection {
                     ..node.clone()
                 };
                 // nearest and recommend rescore the candidates exactly
-                leaf.params.exact |=
-                    matches!(query, QueryKind::Nearest(_) | QueryKind::Recommend { .. });
+                leaf.params.exact |= matches!(
+                    query,
+                    QueryKind::Nearest(_)
+                        | QueryKind::Recommend { .. }
+                        | QueryKind::RelevanceFeedback { .. }
+                );
                 self.run_node(&leaf, None, limit, offset, with_payload, with_vector, cache)
             }
             None => {
@@ -493,6 +564,38 @@ fn distance_of(config: &crate::config::CollectionConfig, using: &str) -> Segment
 }
 
 impl Collection {
+    /// The union of the prefetch results (in order of first appearance)
+    /// scored by `formula`, best first.
+    fn formula_scores(&self, formula: &Formula, sources: &[Vec<Scored>]) -> Result<Vec<Scored>> {
+        let scores: Vec<HashMap<PointId, f32>> = sources
+            .iter()
+            .map(|s| s.iter().copied().collect())
+            .collect();
+        let mut seen = HashSet::new();
+        let holder = self.shard.read();
+        let mut out = Vec::new();
+        for (id, _) in sources.iter().flatten() {
+            if !seen.insert(*id) {
+                continue;
+            }
+            let Some(record) = holder.record(*id, &PayloadSelector::All, &VectorSelector::None)
+            else {
+                continue;
+            };
+            let payload = record.payload.unwrap_or_default();
+            let matches = |f: &Filter| holder.matches(*id, f);
+            let score = formula.score(&formula::PointContext {
+                id: *id,
+                payload: &payload,
+                scores: &scores,
+                matches: &matches,
+            })?;
+            out.push((*id, score));
+        }
+        out.sort_by(|a, b| b.1.total_cmp(&a.1));
+        Ok(out)
+    }
+
     /// Hits for ids with known scores, read under one lock (points deleted
     /// meanwhile are left out).
     fn scored(

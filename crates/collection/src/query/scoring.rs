@@ -292,6 +292,65 @@ impl Collection {
 }
 
 impl Collection {
+    /// Relevance feedback with the naive strategy (see
+    /// [`super::QueryKind::RelevanceFeedback`]); the points named as target
+    /// or examples are left out.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn relevance_feedback(
+        &self,
+        node: &QueryNode,
+        target: &QueryInput,
+        feedback: &[(QueryInput, f32)],
+        (a, b, c): (f32, f32, f32),
+        filter: Option<Filter>,
+        page: (usize, usize),
+        with_payload: &PayloadSelector,
+        with_vector: &VectorSelector,
+    ) -> Result<Vec<ScoredPoint>> {
+        let using = node.using.as_str();
+        let config = self.config();
+        let inputs: Vec<QueryInput> = std::iter::once(target.clone())
+            .chain(feedback.iter().map(|(e, _)| e.clone()))
+            .collect();
+        let (mut vectors, ids) = self.examples(using, &inputs)?;
+        for v in vectors.iter_mut() {
+            crate::vector_check::check_query_vector(&config, using, v)?;
+        }
+        let target = vectors.remove(0);
+        // every ordered pair of examples whose scores differ, weighted
+        let mut pairs: Vec<(&Vector, &Vector, f32)> = Vec::new();
+        for (i, better) in vectors.iter().enumerate() {
+            for (j, worse) in vectors.iter().enumerate() {
+                let confidence = feedback[i].1 - feedback[j].1;
+                if i != j && confidence > 0.0 {
+                    pairs.push((better, worse, confidence.powf(b) * c));
+                }
+            }
+        }
+        let filter = excluding(filter, ids.into_iter().collect());
+        let distance = distance_of(&config, using);
+        let (target, pairs) = (&target, &pairs);
+        let score = move |stored: &Vector| -> Option<f32> {
+            let mut total = a * raw_similarity(distance, target, stored)?;
+            for (better, worse, weight) in pairs {
+                let delta = raw_similarity(distance, better, stored)?
+                    - raw_similarity(distance, worse, stored)?;
+                total += weight * delta;
+            }
+            Some(total)
+        };
+        self.scan_scores(
+            node,
+            filter.as_ref(),
+            page,
+            with_payload,
+            with_vector,
+            score,
+        )
+    }
+}
+
+impl Collection {
     /// Maximal marginal relevance: the nearest `candidates`, then picked one
     /// by one by `(1 − diversity)·relevance − diversity·(max similarity to
     /// those picked)`, the most relevant first (ties go to the later

@@ -56,9 +56,9 @@ impl From<CollectionError> for ApiError {
 impl ApiError {
     fn from_collection(e: &CollectionError) -> Self {
         let status = match e {
-            CollectionError::BadInput(_) | CollectionError::BadRequest(_) => {
-                StatusCode::BAD_REQUEST
-            }
+            CollectionError::BadInput(_)
+            | CollectionError::BadRequest(_)
+            | CollectionError::Format(_) => StatusCode::BAD_REQUEST,
             CollectionError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             CollectionError::NotFound(_) => StatusCode::NOT_FOUND,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
