@@ -3,7 +3,7 @@
 
 use collection::query::{
     Fusion, LookupFrom, QueryKind, QueryNode, QueryRequest as CoreQueryRequest, RecommendStrategy,
-    DEFAULT_RRF_K,
+    DEFAULT_BM25_B, DEFAULT_BM25_K, DEFAULT_RRF_K,
 };
 use collection::search::{QueryInput, ScoredPoint, SearchOptions};
 use collection::{CollectionError, Result};
@@ -335,6 +335,33 @@ pub(super) fn pairs(context: Option<OneOrMany<WirePair>>) -> Vec<(QueryInput, Qu
         .collect()
 }
 
+/// `{"text": "…"}` or `{"text": {"query": "…", "scoring": {"bm25": {…}}}}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum WireText {
+    Plain(String),
+    Full {
+        query: String,
+        #[serde(default)]
+        scoring: Option<WireTextScoring>,
+    },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireTextScoring {
+    bm25: WireBm25,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireBm25 {
+    #[serde(default)]
+    k: Option<f32>,
+    #[serde(default)]
+    b: Option<f32>,
+}
+
 /// `{"relevance_feedback": {"target", "feedback", "strategy"}}`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -478,6 +505,28 @@ fn query_kind(query: Option<Value>) -> Result<Option<QueryKind>> {
         Some(Value::Object(mut obj)) if obj.contains_key("formula") => {
             let expr = obj.remove("formula").unwrap_or(Value::Null);
             QueryKind::Formula(super::formula::formula(expr, obj.remove("defaults"))?)
+        }
+        Some(Value::Object(mut obj)) if obj.contains_key("text") && obj.len() == 1 => {
+            let t: WireText = serde_json::from_value(obj.remove("text").unwrap_or(Value::Null))
+                .map_err(|e| CollectionError::Format(format!("text: {e}")))?;
+            let (query, bm25) = match t {
+                WireText::Plain(q) => (q, None),
+                WireText::Full { query, scoring } => (query, scoring.map(|s| s.bm25)),
+            };
+            let bm25 = bm25.unwrap_or_default();
+            let k1 = bm25.k.unwrap_or(DEFAULT_BM25_K);
+            let b = bm25.b.unwrap_or(DEFAULT_BM25_B);
+            if k1.is_nan() || k1 < 0.0 {
+                return Err(CollectionError::Validation(format!(
+                    "text.scoring.bm25.k: value {k1} invalid, must be 0.0 or larger"
+                )));
+            }
+            if !(0.0..=1.0).contains(&b) {
+                return Err(CollectionError::Validation(format!(
+                    "text.scoring.bm25.b: value {b} invalid, must be from 0.0 to 1.0"
+                )));
+            }
+            QueryKind::Text { query, k1, b }
         }
         Some(Value::Object(mut obj)) if obj.contains_key("relevance_feedback") => {
             let r: WireFeedback =

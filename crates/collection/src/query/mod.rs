@@ -23,12 +23,14 @@ use crate::search::{QueryInput, ScoredPoint, SearchOptions, SearchRequest};
 mod formula;
 mod groups;
 mod scoring;
+mod text;
 
 pub use formula::{
     parse_variable, score_default_key, DecayKind, Expression, Formula, DEFAULT_DECAY_MIDPOINT,
     DEFAULT_DECAY_SCALE,
 };
 pub use groups::{DistanceMatrix, Group, GroupId};
+pub use text::{DEFAULT_BM25_B, DEFAULT_BM25_K};
 
 /// Qdrant's default RRF constant.
 pub const DEFAULT_RRF_K: f64 = 2.0;
@@ -102,6 +104,15 @@ pub enum QueryKind {
     Fusion(Fusion),
     /// The prefetched points rescored by a formula.
     Formula(Formula),
+    /// BM25 over the text index of the payload field `using` names.
+    Text {
+        /// Query text.
+        query: String,
+        /// Term frequency saturation.
+        k1: f32,
+        /// Length normalization, 0..=1.
+        b: f32,
+    },
     /// Relevance feedback, naive strategy: `a·sim(target)` plus, for every
     /// pair of feedback examples whose scores differ by `confidence > 0`,
     /// `confidence^b · c · (sim(better) − sim(worse))`.
@@ -432,6 +443,15 @@ impl Collection {
                     feedback,
                     (*a, *b, *c),
                     filter,
+                    (limit, offset),
+                    with_payload,
+                    with_vector,
+                ),
+                Some(QueryKind::Text { query, k1, b }) => self.text_search(
+                    node,
+                    query,
+                    (*k1, *b),
+                    filter.as_ref(),
                     (limit, offset),
                     with_payload,
                     with_vector,

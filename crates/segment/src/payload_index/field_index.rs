@@ -51,6 +51,25 @@ pub fn key_float(k: u64) -> f64 {
     }
 }
 
+/// Corpus statistics for BM25 over one text index.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TextStats {
+    /// Documents holding at least one token.
+    pub docs: u64,
+    /// Sum of their rounded lengths.
+    pub total_len: u64,
+    /// Documents holding each term.
+    pub df: Vec<u64>,
+}
+
+/// Document lengths keep their 13 leading bits (exact below 8192 tokens),
+/// as Qdrant stores them.
+pub fn bm25_doc_len(len: usize) -> u32 {
+    let bits = usize::BITS - len.leading_zeros();
+    let lost = bits.saturating_sub(13);
+    ((len >> lost) << lost) as u32
+}
+
 enum Data {
     Keys(BTreeMap<IndexKey, RoaringBitmap>),
     Geo(HashMap<u32, Vec<GeoPoint>>),
@@ -117,6 +136,65 @@ impl FieldIndex {
             Data::Text { tokenizer, .. } => Some(tokenizer),
             _ => None,
         }
+    }
+
+    /// BM25 corpus statistics of a text index: the documents holding any
+    /// token, the sum of their lengths (rounded as [`bm25_doc_len`] does)
+    /// and, per term, the documents holding it.
+    pub fn text_stats(&self, terms: &[String]) -> Option<TextStats> {
+        let Data::Text { postings, .. } = &self.data else {
+            return None;
+        };
+        let mut stats = TextStats {
+            docs: 0,
+            total_len: 0,
+            df: terms
+                .iter()
+                .map(|t| postings.get(t).map_or(0, |b| b.len()))
+                .collect(),
+        };
+        for keys in self.stored.values() {
+            let len = keys
+                .iter()
+                .filter(|k| matches!(k, IndexKey::Str(_)))
+                .count();
+            if len > 0 {
+                stats.docs += 1;
+                stats.total_len += bm25_doc_len(len) as u64;
+            }
+        }
+        Some(stats)
+    }
+
+    /// The documents holding any of `terms`, in offset order: offset,
+    /// rounded length and the frequency of each term.
+    pub fn text_docs(&self, terms: &[String]) -> Vec<(u32, u32, Vec<u32>)> {
+        let Data::Text { postings, .. } = &self.data else {
+            return Vec::new();
+        };
+        let mut candidates = RoaringBitmap::new();
+        for t in terms {
+            if let Some(b) = postings.get(t) {
+                candidates |= b;
+            }
+        }
+        candidates
+            .iter()
+            .filter_map(|offset| {
+                let keys = self.stored.get(&offset)?;
+                let mut tf = vec![0u32; terms.len()];
+                let mut len = 0;
+                for k in keys {
+                    if let IndexKey::Str(token) = k {
+                        len += 1;
+                        if let Some(i) = terms.iter().position(|t| t == token) {
+                            tf[i] += 1;
+                        }
+                    }
+                }
+                Some((offset, bm25_doc_len(len), tf))
+            })
+            .collect()
     }
 
     /// The key an index of this kind stores for `value`, if it reads it.

@@ -196,9 +196,44 @@ pub struct TextIndexParams {
     /// Stemmer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stemmer: Option<StemmerParams>,
+    /// Ranking by BM25 (`true` or `{"type": "bm25"}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scoring: Option<TextScoring>,
     /// Common options.
     #[serde(flatten)]
     pub common: CommonParams,
+}
+
+impl TextIndexParams {
+    /// Whether text queries may rank by this index.
+    pub fn scored(&self) -> bool {
+        matches!(
+            self.scoring,
+            Some(TextScoring::Enabled(true)) | Some(TextScoring::Params { .. })
+        )
+    }
+}
+
+/// `scoring` of a text index.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum TextScoring {
+    /// `true`: BM25; `false`: none.
+    Enabled(bool),
+    /// `{"type": "bm25"}`.
+    Params {
+        /// The scorer.
+        #[serde(rename = "type")]
+        kind: TextScoringType,
+    },
+}
+
+/// How a text index ranks documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TextScoringType {
+    /// Okapi BM25.
+    Bm25,
 }
 
 /// An index definition: a bare type or typed parameters.
