@@ -330,3 +330,32 @@ def test_tenant_subgraphs_survive_restart(tmpdir_path):
         assert any(f.endswith(".blk") for f in files), files
     finally:
         server.stop()
+
+
+def test_default_ef_recall_on_10k_points(client, collection_name):
+    """The query API over a graph with default parameters: recall@10 of at
+    least 0.99 at the default beam width, against local mode's exact answers."""
+    local = QdrantClient(":memory:")
+    # queries drawn from the data's distribution (the same clusters)
+    data = clustered(10_100, 7)
+    data, queries = data[:10_000], data[10_000:]
+    points = [models.PointStruct(id=i, vector=v.tolist()) for i, v in enumerate(data)]
+    client.create_collection(
+        collection_name,
+        vectors_config=models.VectorParams(size=DIM, distance=models.Distance.COSINE),
+        optimizers_config=models.OptimizersConfigDiff(indexing_threshold=100),
+    )
+    local.create_collection(collection_name, vectors_config=models.VectorParams(size=DIM, distance=models.Distance.COSINE))
+    for c in (client, local):
+        c.upload_points(collection_name, points, batch_size=1000, wait=True)
+    info = wait_indexed(client, collection_name, 10_000, timeout=300)
+    assert info.indexed_vectors_count >= 8_000
+    assert recall(client, local, collection_name, queries) >= 0.99
+    # also as a prefetch rescored exactly
+    hit = 0
+    for q in queries[:30]:
+        e = {p.id for p in local.query_points(collection_name, q.tolist(), limit=10).points}
+        pre = models.Prefetch(query=q.tolist(), limit=50)
+        r = {p.id for p in client.query_points(collection_name, q.tolist(), prefetch=pre, limit=10).points}
+        hit += len(r & e)
+    assert hit / 300 >= 0.99
