@@ -343,3 +343,17 @@ def test_lookup_from_another_collection(api, pair):
         assert r.status_code == 404 and "nope_nope" in error_of(r)
     finally:
         client.delete_collection(other)
+
+
+def test_query_edges_match_local_mode(api, pair):
+    """Grouping by a field no point has, offsets past the results, limits
+    above the collection size."""
+    client, local, name = pair
+    kw = dict(query=QA, using="a", group_by="missing", group_size=2, limit=3)
+    r, l = client.query_points_groups(name, **kw), local.query_points_groups(name, **kw)
+    assert groups_of(r) == groups_of(l) == []
+    for kw in (dict(query=QA, using="a", limit=10, offset=500), dict(query=QB, using="b", limit=1000),
+               dict(prefetch=prefetches(), query=models.FusionQuery(fusion=models.Fusion.RRF), limit=10, offset=200)):
+        same(client.query_points(name, **kw).points, local.query_points(name, **kw).points)
+    r = api.call("POST", f"/collections/{name}/points/query", {"query": QA, "using": "a", "offset": -1})
+    assert r.status_code == 400, r.text
