@@ -357,3 +357,29 @@ def test_query_edges_match_local_mode(api, pair):
         same(client.query_points(name, **kw).points, local.query_points(name, **kw).points)
     r = api.call("POST", f"/collections/{name}/points/query", {"query": QA, "using": "a", "offset": -1})
     assert r.status_code == 400, r.text
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES[1:])
+def test_recommend_sparse_and_multi_match_local_mode(client, collection_name, strategy):
+    local = QdrantClient(":memory:")
+    rng = random.Random(31)
+    points = []
+    for i in range(80):
+        idx = sorted(rng.sample(range(40), 5))
+        points.append(models.PointStruct(id=i, vector={
+            "m": [[rng.uniform(-1, 1) for _ in range(3)] for _ in range(rng.randint(1, 3))],
+            "s": models.SparseVector(indices=idx, values=[round(rng.uniform(0, 1), 3) for _ in idx]),
+        }))
+    for c in (client, local):
+        c.create_collection(
+            collection_name,
+            vectors_config={"m": models.VectorParams(size=3, distance=models.Distance.COSINE, multivector_config=models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM))},
+            sparse_vectors_config={"s": models.SparseVectorParams()},
+        )
+        c.upsert(collection_name, points, wait=True)
+    for using, extra in (("m", [[0.5, -0.2, 0.1], [0.0, 1.0, 0.3]]), ("s", models.SparseVector(indices=[1, 5, 9], values=[0.3, 0.9, 0.2]))):
+        rec = models.RecommendQuery(recommend=models.RecommendInput(positive=[2, 9, extra], negative=[4], strategy=strategy))
+        kw = dict(query=rec, using=using, limit=10)
+        r, l = client.query_points(collection_name, **kw).points, local.query_points(collection_name, **kw).points
+        assert [p.score for p in r] == pytest.approx([p.score for p in l], abs=1e-4)
+        assert [p.id for p in r] == [p.id for p in l]

@@ -431,7 +431,9 @@ impl Collection {
 }
 
 /// `2·mean(positive) − mean(negative)`, or the mean of the positives
-/// (dense and sparse examples; sparse means over the union of indices).
+/// (dense and sparse examples; sparse means over the union of indices);
+/// for multivectors, every positive sub-vector and every negative one
+/// negated.
 fn average(pos: &[Vector], neg: &[Vector]) -> Option<Vector> {
     fn mean_dense(vs: &[Vector]) -> Option<Vec<f32>> {
         let first = match vs.first()? {
@@ -479,6 +481,18 @@ fn average(pos: &[Vector], neg: &[Vector]) -> Option<Vector> {
                 values: p.values().copied().collect(),
             }))
         }
-        Vector::Multi(_) => None,
+        Vector::Multi(_) => {
+            // the positives' sub-vectors, then the negatives' negated
+            let mut out = Vec::new();
+            for v in pos {
+                let Vector::Multi(m) = v else { return None };
+                out.extend(m.iter().cloned());
+            }
+            for v in neg {
+                let Vector::Multi(m) = v else { return None };
+                out.extend(m.iter().map(|s| s.iter().map(|x| -x).collect::<Vec<f32>>()));
+            }
+            Some(Vector::Multi(out))
+        }
     }
 }
