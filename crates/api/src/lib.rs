@@ -5,4 +5,5 @@
 //! `storage` crates. Nothing below this crate sees a wire type.
 #![warn(missing_docs)]
 
+pub mod grpc;
 pub mod rest;

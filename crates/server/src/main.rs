@@ -2,6 +2,7 @@
 //! and graceful shutdown.
 
 mod http;
+mod ops;
 mod settings;
 
 use std::path::PathBuf;

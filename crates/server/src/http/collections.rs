@@ -2,24 +2,21 @@
 
 use std::time::Instant;
 
-use api::rest::collections::{AliasDescription, AliasesResponse, ChangeAliases, VectorNameConfig};
-use api::rest::records::{CollectionInfo, UpdateResult};
+use api::rest::collections::{ChangeAliases, VectorNameConfig};
 use axum::extract::{Path, State};
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::json;
 use storage::create::{CreateCollection, UpdateCollection};
-use storage::toc::{validate_name, AliasOperation};
 
 use super::extract::{JsonBody, OptionalJson, QueryParams, UpdateParams};
 use super::response::{ok, ApiResult};
 use super::{blocking, AppState};
+use crate::ops::collections as op;
 
 /// `GET /collections`.
 pub async fn list(State(state): State<AppState>) -> Response {
-    let names: Vec<_> = state
-        .toc
-        .collection_names()
+    let names: Vec<_> = op::list(&state)
         .into_iter()
         .map(|name| json!({"name": name}))
         .collect();
@@ -29,16 +26,7 @@ pub async fn list(State(state): State<AppState>) -> Response {
 /// `GET /collections/{name}`.
 pub async fn info(State(state): State<AppState>, Path(name): Path<String>) -> ApiResult {
     let start = Instant::now();
-    let c = state.toc.get(&name)?;
-    let info = blocking(move || {
-        Ok(CollectionInfo::new(
-            c.stats(),
-            c.config(),
-            c.payload_schema(),
-        ))
-    })
-    .await?;
-    Ok(ok(info, start))
+    Ok(ok(op::info(&state, &name).await?, start))
 }
 
 /// `PUT /collections/{name}`.
@@ -48,8 +36,7 @@ pub async fn create(
     OptionalJson(body): OptionalJson<CreateCollection>,
 ) -> ApiResult {
     let start = Instant::now();
-    let request = body.unwrap_or_default();
-    blocking(move || Ok(state.toc.create_collection(&name, request)?)).await?;
+    op::create(&state, name, body.unwrap_or_default()).await?;
     Ok(ok(true, start))
 }
 
@@ -60,42 +47,25 @@ pub async fn update(
     OptionalJson(body): OptionalJson<UpdateCollection>,
 ) -> ApiResult {
     let start = Instant::now();
-    let request = body.unwrap_or_default();
-    blocking(move || Ok(state.toc.update_collection(&name, request)?)).await?;
+    op::update(&state, name, body.unwrap_or_default()).await?;
     Ok(ok(true, start))
 }
 
 /// `DELETE /collections/{name}`.
 pub async fn delete(State(state): State<AppState>, Path(name): Path<String>) -> ApiResult {
     let start = Instant::now();
-    let deleted = blocking(move || Ok(state.toc.delete_collection(&name)?)).await?;
-    Ok(ok(deleted, start))
+    Ok(ok(op::delete(&state, name).await?, start))
 }
 
 /// `GET /collections/{name}/exists`.
 pub async fn exists(State(state): State<AppState>, Path(name): Path<String>) -> ApiResult {
-    validate_name(&name)?;
-    Ok(ok(
-        json!({"exists": state.toc.exists(&name)}),
-        Instant::now(),
-    ))
-}
-
-fn describe(aliases: Vec<(String, String)>) -> AliasesResponse {
-    AliasesResponse {
-        aliases: aliases
-            .into_iter()
-            .map(|(alias_name, collection_name)| AliasDescription {
-                alias_name,
-                collection_name,
-            })
-            .collect(),
-    }
+    let exists = op::exists(&state, &name)?;
+    Ok(ok(json!({ "exists": exists }), Instant::now()))
 }
 
 /// `GET /aliases`.
 pub async fn list_aliases(State(state): State<AppState>) -> Response {
-    ok(describe(state.toc.aliases()), Instant::now())
+    ok(op::list_aliases(&state), Instant::now())
 }
 
 /// `GET /collections/{name}/aliases`.
@@ -103,17 +73,7 @@ pub async fn collection_aliases(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> ApiResult {
-    let real = state
-        .toc
-        .resolve(&name)
-        .ok_or_else(|| storage::StorageError::no_collection(&name))?;
-    let aliases = state
-        .toc
-        .aliases()
-        .into_iter()
-        .filter(|(_, c)| *c == real)
-        .collect();
-    Ok(ok(describe(aliases), Instant::now()))
+    Ok(ok(op::collection_aliases(&state, &name)?, Instant::now()))
 }
 
 /// `POST /collections/aliases`.
@@ -122,8 +82,7 @@ pub async fn update_aliases(
     JsonBody(body): JsonBody<ChangeAliases>,
 ) -> ApiResult {
     let start = Instant::now();
-    let ops: Vec<AliasOperation> = body.actions.into_iter().map(Into::into).collect();
-    blocking(move || Ok(state.toc.update_aliases(&ops)?)).await?;
+    op::update_aliases(&state, body).await?;
     Ok(ok(true, start))
 }
 
@@ -167,11 +126,8 @@ pub async fn create_vector(
     JsonBody(body): JsonBody<VectorNameConfig>,
 ) -> ApiResult {
     let start = Instant::now();
-    let c = state.toc.get(&name)?;
-    let op =
-        blocking(move || Ok(c.create_vector_name(&vector, |config| body.apply(&vector, config))?))
-            .await?;
-    Ok(ok(UpdateResult::new(op, params.wait()), start))
+    let result = op::create_vector(&state, &name, vector, params.wait(), body).await?;
+    Ok(ok(result, start))
 }
 
 /// `DELETE /collections/{name}/vectors/{vector}`.
@@ -181,7 +137,6 @@ pub async fn delete_vector(
     QueryParams(params): QueryParams<UpdateParams>,
 ) -> ApiResult {
     let start = Instant::now();
-    let c = state.toc.get(&name)?;
-    let op = blocking(move || Ok(c.delete_vector_name(&vector)?)).await?;
-    Ok(ok(UpdateResult::new(op, params.wait()), start))
+    let result = op::delete_vector(&state, &name, vector, params.wait()).await?;
+    Ok(ok(result, start))
 }

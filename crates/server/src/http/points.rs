@@ -2,17 +2,12 @@
 
 use std::time::Instant;
 
-use api::rest::filter::convert_opt;
-use api::rest::index::{
-    infer_schema, order_value_json, CreateFieldIndex, FacetRequest, FacetResponse,
-};
+use api::rest::index::{CreateFieldIndex, FacetRequest};
 use api::rest::points::{
-    payload_selector, vector_selector, CountRequest, DeletePayload, DeleteVectors,
-    PointInsertOperations, PointRequest, PointsSelector, ScrollRequest, SetPayload,
-    UpdateOperations, UpdateVectors,
+    CountRequest, DeletePayload, DeleteVectors, PointInsertOperations, PointRequest,
+    PointsSelector, ScrollRequest, SetPayload, UpdateOperations, UpdateVectors,
 };
-use api::rest::query::check_limit;
-use api::rest::records::{CountResult, Record, ScrollResult, UpdateResult};
+use api::rest::records::Record;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use collection::operations::UpdateRequest;
@@ -23,37 +18,7 @@ use segment::PointId;
 use super::extract::{JsonBody, OptionalJson, QueryParams, ReadParams, UpdateParams};
 use super::response::{ok, ApiError, ApiResult};
 use super::{blocking, AppState};
-
-/// Applies converted update requests in order and answers with one result
-/// (or a list, for batches).
-async fn run_updates(
-    state: AppState,
-    name: String,
-    params: UpdateParams,
-    requests: Vec<UpdateRequest>,
-    list: bool,
-) -> ApiResult {
-    let start = Instant::now();
-    let c = state.toc.get(&name)?;
-    let wait = params.wait();
-    let ops = blocking(move || {
-        let mut ops = Vec::with_capacity(requests.len());
-        for r in requests {
-            ops.push(c.update(r)?);
-        }
-        Ok(ops)
-    })
-    .await?;
-    let results: Vec<UpdateResult> = ops
-        .into_iter()
-        .map(|op| UpdateResult::new(op, wait))
-        .collect();
-    if list {
-        Ok(ok(results, start))
-    } else {
-        Ok(ok(results.into_iter().next(), start))
-    }
-}
+use crate::ops::points as op;
 
 async fn run_update(
     state: AppState,
@@ -61,7 +26,11 @@ async fn run_update(
     params: UpdateParams,
     request: Result<UpdateRequest, CollectionError>,
 ) -> ApiResult {
-    run_updates(state, name, params, vec![request?], false).await
+    let start = Instant::now();
+    Ok(ok(
+        op::update_one(&state, &name, params.wait(), request).await?,
+        start,
+    ))
 }
 
 /// `PUT /collections/{name}/points`.
@@ -163,12 +132,16 @@ pub async fn batch(
     QueryParams(params): QueryParams<UpdateParams>,
     JsonBody(body): JsonBody<UpdateOperations>,
 ) -> ApiResult {
+    let start = Instant::now();
     let requests = body
         .operations
         .into_iter()
         .map(|op| op.convert())
         .collect::<Result<Vec<_>, _>>()?;
-    run_updates(state, name, params, requests, true).await
+    Ok(ok(
+        op::update(&state, &name, params.wait(), requests).await?,
+        start,
+    ))
 }
 
 /// `POST /collections/{name}/points`.
@@ -179,14 +152,7 @@ pub async fn retrieve(
     JsonBody(body): JsonBody<PointRequest>,
 ) -> ApiResult {
     let start = Instant::now();
-    let c = state.toc.get(&name)?;
-    let payload = payload_selector(body.with_payload, true)?;
-    let vectors = vector_selector(body.with_vector);
-    let records = blocking(move || Ok(c.retrieve(&body.ids, &payload, &vectors)?)).await?;
-    Ok(ok(
-        records.into_iter().map(Record::from).collect::<Vec<_>>(),
-        start,
-    ))
+    Ok(ok(op::retrieve(&state, &name, body).await?, start))
 }
 
 /// `GET /collections/{name}/points/{id}`.
@@ -221,49 +187,7 @@ pub async fn scroll(
 ) -> ApiResult {
     let start = Instant::now();
     let body = body.unwrap_or_default();
-    let c = state.toc.get(&name)?;
-    let limit = body.limit.unwrap_or(10);
-    check_limit(limit)?;
-    let filter = convert_opt(body.filter)?;
-    let payload = payload_selector(body.with_payload, true)?;
-    let vectors = vector_selector(body.with_vector);
-    if let Some(order_by) = body.order_by {
-        if body.offset.is_some() {
-            return Err(CollectionError::BadInput(
-                "Offset is not supported in conjunction with `order_by` scroll parameter".into(),
-            )
-            .into());
-        }
-        let order = order_by.convert()?;
-        let rows = blocking(move || {
-            Ok(c.scroll_ordered(filter.as_ref(), &order, limit, &payload, &vectors)?)
-        })
-        .await?;
-        let points = rows
-            .into_iter()
-            .map(|(r, v)| Record {
-                order_value: Some(order_value_json(v)),
-                ..Record::from(r)
-            })
-            .collect();
-        return Ok(ok(
-            ScrollResult {
-                points,
-                next_page_offset: None,
-            },
-            start,
-        ));
-    }
-    let (page, next) =
-        blocking(move || Ok(c.scroll(filter.as_ref(), body.offset, limit, &payload, &vectors)?))
-            .await?;
-    Ok(ok(
-        ScrollResult {
-            points: page.into_iter().map(Record::from).collect(),
-            next_page_offset: next,
-        },
-        start,
-    ))
+    Ok(ok(op::scroll(&state, &name, body).await?, start))
 }
 
 /// `POST /collections/{name}/points/count`.
@@ -275,10 +199,7 @@ pub async fn count(
 ) -> ApiResult {
     let start = Instant::now();
     let body = body.unwrap_or_default();
-    let c = state.toc.get(&name)?;
-    let filter = convert_opt(body.filter)?;
-    let count = blocking(move || Ok(c.count(filter.as_ref()))).await?;
-    Ok(ok(CountResult { count }, start))
+    Ok(ok(op::count(&state, &name, body).await?, start))
 }
 
 /// `PUT /collections/{name}/index`.
@@ -289,16 +210,10 @@ pub async fn create_index(
     JsonBody(body): JsonBody<CreateFieldIndex>,
 ) -> ApiResult {
     let start = Instant::now();
-    let c = state.toc.get(&name)?;
-    let op = blocking(move || {
-        let schema = match body.field_schema {
-            Some(s) => s,
-            None => infer_schema(c.sample_value(&body.field_name)?.as_ref())?,
-        };
-        Ok(c.create_index(&body.field_name, schema)?)
-    })
-    .await?;
-    Ok(ok(UpdateResult::new(op, params.wait()), start))
+    Ok(ok(
+        op::create_index(&state, &name, params.wait(), body).await?,
+        start,
+    ))
 }
 
 /// `DELETE /collections/{name}/index/{field}`.
@@ -308,9 +223,10 @@ pub async fn delete_index(
     QueryParams(params): QueryParams<UpdateParams>,
 ) -> ApiResult {
     let start = Instant::now();
-    let c = state.toc.get(&name)?;
-    let op = blocking(move || Ok(c.delete_index(&field)?)).await?;
-    Ok(ok(UpdateResult::new(op, params.wait()), start))
+    Ok(ok(
+        op::delete_index(&state, &name, params.wait(), field).await?,
+        start,
+    ))
 }
 
 /// `POST /collections/{name}/facet`.
@@ -321,10 +237,5 @@ pub async fn facet(
     JsonBody(body): JsonBody<FacetRequest>,
 ) -> ApiResult {
     let start = Instant::now();
-    let c = state.toc.get(&name)?;
-    let limit = body.limit.unwrap_or(10);
-    check_limit(limit)?;
-    let filter = convert_opt(body.filter)?;
-    let hits = blocking(move || Ok(c.facet(&body.key, filter.as_ref(), limit)?)).await?;
-    Ok(ok(FacetResponse::new(hits), start))
+    Ok(ok(op::facet(&state, &name, body).await?, start))
 }
