@@ -1,6 +1,7 @@
 //! The `vectorizer` binary: configuration, storage, REST service, flushing
 //! and graceful shutdown.
 
+mod grpc;
 mod http;
 mod ops;
 mod settings;
@@ -165,9 +166,36 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     let flusher = tokio::spawn(flush_loop(toc.clone()));
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let optimizer = spawn_optimizer(toc.clone(), stop.clone(), optimizer_threads);
+    // one shutdown signal stops both transports
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let grpc = match state.settings.service.grpc_port {
+        Some(port) => {
+            let grpc_addr: std::net::SocketAddr = format!("{}:{}", state.settings.service.host, port)
+                .parse()
+                .with_context(|| format!("gRPC address {}:{port}", state.settings.service.host))?;
+            let mut rx = stop_rx.clone();
+            let grpc_state = state.clone();
+            info!(addr = %grpc_addr, "gRPC API listening");
+            Some(tokio::spawn(async move {
+                let shutdown = async move {
+                    let _ = rx.wait_for(|stop| *stop).await;
+                };
+                if let Err(e) = grpc::serve(grpc_state, grpc_addr, shutdown).await {
+                    error!(error = %e, "gRPC server failed");
+                }
+            }))
+        }
+        None => None,
+    };
     axum::serve(listener, http::router(state))
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            let _ = stop_tx.send(true);
+        })
         .await?;
+    if let Some(grpc) = grpc {
+        let _ = grpc.await;
+    }
     flusher.abort();
     stop.store(true, std::sync::atomic::Ordering::Release);
     let _ = tokio::task::spawn_blocking(move || optimizer.join()).await;

@@ -22,6 +22,7 @@ use tower_http::cors::CorsLayer;
 
 use crate::settings::Settings;
 pub use response::ApiError;
+pub use service::COMPAT_VERSION;
 
 /// What every handler can reach.
 #[derive(Clone)]

@@ -1,0 +1,96 @@
+//! The gRPC service on `service.grpc_port`: Qdrant's `Collections`,
+//! `Points`, `Snapshots` and `Qdrant` services (traits generated into the
+//! official `qdrant-client` crate) plus `grpc.health.v1.Health`. Requests
+//! are converted by the `api` crate into the REST bodies and run by the
+//! same operations REST uses; results are converted back.
+
+mod collections;
+mod points;
+mod service;
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use api::grpc::pb;
+use axum::http::StatusCode;
+use tonic::codec::CompressionEncoding;
+use tonic::{Code, Status};
+
+use crate::ops::{ApiError, AppState};
+
+/// An operation's error as Qdrant's gRPC status: the code its HTTP status
+/// maps to, the same message text.
+pub fn status(e: ApiError) -> Status {
+    let code = match e.status {
+        StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => Code::InvalidArgument,
+        StatusCode::NOT_FOUND => Code::NotFound,
+        StatusCode::CONFLICT => Code::AlreadyExists,
+        StatusCode::FORBIDDEN => Code::PermissionDenied,
+        StatusCode::UNAUTHORIZED => Code::Unauthenticated,
+        StatusCode::PAYLOAD_TOO_LARGE | StatusCode::TOO_MANY_REQUESTS => Code::ResourceExhausted,
+        StatusCode::REQUEST_TIMEOUT | StatusCode::GATEWAY_TIMEOUT => Code::DeadlineExceeded,
+        StatusCode::PRECONDITION_FAILED => Code::FailedPrecondition,
+        StatusCode::SERVICE_UNAVAILABLE => Code::Unavailable,
+        StatusCode::NOT_IMPLEMENTED => Code::Unimplemented,
+        _ => Code::Internal,
+    };
+    Status::new(code, e.message)
+}
+
+/// A conversion error as a gRPC status.
+pub fn invalid(e: collection::CollectionError) -> Status {
+    status(ApiError::from(e))
+}
+
+/// Seconds since `start`, as responses report them.
+pub fn elapsed(start: Instant) -> f64 {
+    start.elapsed().as_secs_f64()
+}
+
+/// Serves gRPC on `addr` until `shutdown` completes.
+pub async fn serve(
+    state: AppState,
+    addr: SocketAddr,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let limit = state
+        .settings
+        .service
+        .max_request_size_mb
+        .saturating_mul(1024 * 1024);
+    let (health_reporter, health) = tonic_health::server::health_reporter();
+    health_reporter
+        .set_service_status("", tonic_health::ServingStatus::Serving)
+        .await;
+    health_reporter
+        .set_service_status("qdrant.Qdrant", tonic_health::ServingStatus::Serving)
+        .await;
+    macro_rules! configured {
+        ($server:expr) => {
+            $server
+                .accept_compressed(CompressionEncoding::Gzip)
+                .send_compressed(CompressionEncoding::Gzip)
+                .max_decoding_message_size(limit)
+                .max_encoding_message_size(usize::MAX)
+        };
+    }
+    let collections = configured!(pb::collections_server::CollectionsServer::new(
+        collections::CollectionsService::new(state.clone())
+    ));
+    let points = configured!(pb::points_server::PointsServer::new(
+        points::PointsService::new(state.clone())
+    ));
+    let snapshots = configured!(pb::snapshots_server::SnapshotsServer::new(
+        service::SnapshotsService
+    ));
+    let qdrant = configured!(pb::qdrant_server::QdrantServer::new(service::QdrantService));
+    tonic::transport::Server::builder()
+        .add_service(health)
+        .add_service(qdrant)
+        .add_service(collections)
+        .add_service(points)
+        .add_service(snapshots)
+        .serve_with_shutdown(addr, shutdown)
+        .await?;
+    Ok(())
+}
