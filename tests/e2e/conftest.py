@@ -149,8 +149,12 @@ def api(server):
     return Api(server.url)
 
 
-@pytest.fixture(scope="session")
-def client(server):
+@pytest.fixture(scope="session", params=["rest", "grpc"])
+def client(server, request):
+    """The official client over REST, then over gRPC (`prefer_grpc=True`):
+    every test using it runs once per transport."""
+    if request.param == "grpc":
+        return QdrantClient(url=server.url, grpc_port=server.grpc_port, prefer_grpc=True, timeout=30)
     return QdrantClient(url=server.url, prefer_grpc=False, timeout=30)
 
 
@@ -173,3 +177,29 @@ def collection_name(request, client):
 
 def error_of(response):
     return response.json()["status"]["error"]
+
+
+_GRPC_TO_HTTP = {"INVALID_ARGUMENT": 400, "NOT_FOUND": 404, "ALREADY_EXISTS": 409, "PERMISSION_DENIED": 403,
+                 "UNAUTHENTICATED": 401, "RESOURCE_EXHAUSTED": 429, "FAILED_PRECONDITION": 400, "INTERNAL": 500}
+
+
+def status_of(exc):
+    """The HTTP status an error of either transport stands for."""
+    status = getattr(exc, "status_code", None)
+    if status is not None:
+        return status
+    code = exc.code() if hasattr(exc, "code") else None
+    return _GRPC_TO_HTTP.get(getattr(code, "name", ""), 0)
+
+
+def message_of(exc):
+    """The error text of either transport."""
+    if hasattr(exc, "details") and callable(exc.details):
+        return exc.details()
+    content = getattr(exc, "content", b"")
+    try:
+        import json
+        return json.loads(content)["status"]["error"]
+    except Exception:
+        return str(exc)
+

@@ -74,4 +74,5 @@ def test_with_payload_selectors_match_local(client, collection_name):
     for selector in [True, False, ["a.b", "g"], ["d[].e"], models.PayloadSelectorInclude(include=["a"]), models.PayloadSelectorExclude(exclude=["a.c", "d"])]:
         r = client.retrieve(collection_name, [1], with_payload=selector)[0].payload
         l = local.retrieve(collection_name, [1], with_payload=selector)[0].payload
-        assert r == l, selector
+        # over gRPC an unselected payload reads as {} (the client's conversion)
+        assert (r or None) == (l or None), selector

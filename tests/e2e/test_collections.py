@@ -2,9 +2,8 @@
 
 import pytest
 from qdrant_client import models
-from qdrant_client.http.exceptions import UnexpectedResponse
 
-from conftest import error_of
+from conftest import error_of, message_of, status_of
 
 
 def test_create_get_list_delete(api, client, collection_name):
@@ -212,8 +211,9 @@ def test_collection_errors(api, client, collection_name):
     assert api.delete("/collections/does_not_exist").json()["result"] is False
     r = api.patch("/collections/does_not_exist", {})
     assert r.status_code == 404
-    with pytest.raises(UnexpectedResponse) as e:
+    with pytest.raises(Exception) as e:
         client.get_collection("does_not_exist")
-    assert e.value.status_code == 404
+    assert status_of(e.value) == 404
+    assert message_of(e.value) == "Not found: Collection `does_not_exist` doesn't exist!"
     r = api.put("/collections/bad%2Fname", {"vectors": {"size": 2, "distance": "Dot"}})
     assert r.status_code in (404, 422)

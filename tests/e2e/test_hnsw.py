@@ -196,7 +196,7 @@ def test_quantization_change_and_bad_params(api, client, collection_name):
     wait_indexed(client, collection_name, 1000)
     client.update_collection(collection_name, quantization_config=QUANTIZATIONS["scalar"])
     info = wait_indexed(client, collection_name, 1000)
-    assert info.config.quantization_config.scalar.quantile == 0.99
+    assert info.config.quantization_config.scalar.quantile == pytest.approx(0.99)
     hits = client.query_points(collection_name, data[3].tolist(), limit=3).points
     assert hits[0].id == 3
     client.update_collection(collection_name, quantization_config=models.Disabled.DISABLED)

@@ -170,9 +170,12 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let grpc = match state.settings.service.grpc_port {
         Some(port) => {
-            let grpc_addr: std::net::SocketAddr = format!("{}:{}", state.settings.service.host, port)
-                .parse()
-                .with_context(|| format!("gRPC address {}:{port}", state.settings.service.host))?;
+            let grpc_addr: std::net::SocketAddr =
+                format!("{}:{}", state.settings.service.host, port)
+                    .parse()
+                    .with_context(|| {
+                        format!("gRPC address {}:{port}", state.settings.service.host)
+                    })?;
             let mut rx = stop_rx.clone();
             let grpc_state = state.clone();
             info!(addr = %grpc_addr, "gRPC API listening");

@@ -729,6 +729,34 @@ fn text_params_pb(p: &Value) -> pb::TextIndexParams {
     }
 }
 
+fn strict_pb(v: &Value) -> pb::StrictModeConfig {
+    let u32_of = |k: &str| u(v, k).map(|x| x as u32);
+    #[allow(deprecated)]
+    pb::StrictModeConfig {
+        enabled: b(v, "enabled"),
+        max_query_limit: u32_of("max_query_limit"),
+        max_timeout: u32_of("max_timeout"),
+        unindexed_filtering_retrieve: b(v, "unindexed_filtering_retrieve"),
+        unindexed_filtering_update: b(v, "unindexed_filtering_update"),
+        search_max_hnsw_ef: u32_of("search_max_hnsw_ef"),
+        search_allow_exact: b(v, "search_allow_exact"),
+        search_max_oversampling: f(v, "search_max_oversampling").map(|x| x as f32),
+        upsert_max_batchsize: u(v, "upsert_max_batchsize"),
+        search_max_batchsize: u(v, "search_max_batchsize"),
+        max_collection_vector_size_bytes: u(v, "max_collection_vector_size_bytes"),
+        read_rate_limit: u32_of("read_rate_limit"),
+        write_rate_limit: u32_of("write_rate_limit"),
+        max_collection_payload_size_bytes: u(v, "max_collection_payload_size_bytes"),
+        filter_max_conditions: u(v, "filter_max_conditions"),
+        condition_max_size: u(v, "condition_max_size"),
+        multivector_config: None,
+        sparse_config: None,
+        max_points_count: u(v, "max_points_count"),
+        max_payload_index_count: u(v, "max_payload_index_count"),
+        max_resident_memory_percent: None,
+    }
+}
+
 /// Collection info (as REST serializes it) in protobuf.
 pub fn info(rest: &crate::rest::records::CollectionInfo) -> pb::CollectionInfo {
     let v = serde_json::to_value(rest).unwrap_or(Value::Null);
@@ -774,7 +802,10 @@ pub fn info(rest: &crate::rest::records::CollectionInfo) -> pb::CollectionInfo {
                 wal_retain_closed: u(wal, "wal_retain_closed"),
             }),
             quantization_config: config.get("quantization_config").and_then(quantization_pb),
-            strict_mode_config: None,
+            strict_mode_config: config
+                .get("strict_mode_config")
+                .filter(|v| v.is_object())
+                .map(strict_pb),
             metadata: config
                 .get("metadata")
                 .and_then(Value::as_object)

@@ -28,7 +28,10 @@ fn done(start: Instant, result: bool) -> Response<pb::CollectionOperationRespons
     })
 }
 
-fn aliases(list: api::rest::collections::AliasesResponse, start: Instant) -> pb::ListAliasesResponse {
+fn aliases(
+    list: api::rest::collections::AliasesResponse,
+    start: Instant,
+) -> pb::ListAliasesResponse {
     pb::ListAliasesResponse {
         aliases: list
             .aliases

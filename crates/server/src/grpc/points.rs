@@ -68,7 +68,8 @@ impl pb::points_server::Points for PointsService {
     ) -> Result<Response<pb::PointsOperationResponse>, Status> {
         let r = request.into_inner();
         let body = conv::upsert(&r).map_err(invalid)?;
-        self.update(&r.collection_name, r.wait, body.convert()).await
+        self.update(&r.collection_name, r.wait, body.convert())
+            .await
     }
 
     async fn delete(
@@ -106,7 +107,8 @@ impl pb::points_server::Points for PointsService {
     ) -> Result<Response<pb::PointsOperationResponse>, Status> {
         let r = request.into_inner();
         let body = conv::update_vectors(&r).map_err(invalid)?;
-        self.update(&r.collection_name, r.wait, body.convert()).await
+        self.update(&r.collection_name, r.wait, body.convert())
+            .await
     }
 
     async fn delete_vectors(
@@ -115,7 +117,8 @@ impl pb::points_server::Points for PointsService {
     ) -> Result<Response<pb::PointsOperationResponse>, Status> {
         let r = request.into_inner();
         let body = conv::delete_vectors(&r).map_err(invalid)?;
-        self.update(&r.collection_name, r.wait, body.convert()).await
+        self.update(&r.collection_name, r.wait, body.convert())
+            .await
     }
 
     async fn set_payload(
@@ -144,7 +147,8 @@ impl pb::points_server::Points for PointsService {
     ) -> Result<Response<pb::PointsOperationResponse>, Status> {
         let r = request.into_inner();
         let body = conv::delete_payload(&r).map_err(invalid)?;
-        self.update(&r.collection_name, r.wait, body.convert()).await
+        self.update(&r.collection_name, r.wait, body.convert())
+            .await
     }
 
     async fn clear_payload(
@@ -166,9 +170,14 @@ impl pb::points_server::Points for PointsService {
         let start = Instant::now();
         let r = request.into_inner();
         let body = conv::create_index(&r).map_err(invalid)?;
-        let result = op::create_index(&self.state, &r.collection_name, r.wait.unwrap_or(false), body)
-            .await
-            .map_err(status)?;
+        let result = op::create_index(
+            &self.state,
+            &r.collection_name,
+            r.wait.unwrap_or(false),
+            body,
+        )
+        .await
+        .map_err(status)?;
         Ok(operation(result, start))
     }
 
@@ -303,7 +312,11 @@ impl pb::points_server::Points for PointsService {
         let r = request.into_inner();
         let body = conv::recommend(&r).map_err(invalid)?;
         let mut hits = self
-            .queries(&r.collection_name, vec![body], LegacyRecommendRequest::convert)
+            .queries(
+                &r.collection_name,
+                vec![body],
+                LegacyRecommendRequest::convert,
+            )
             .await?;
         Ok(Response::new(pb::RecommendResponse {
             result: output::scored_list(&hits.pop().unwrap_or_default()),
@@ -355,7 +368,11 @@ impl pb::points_server::Points for PointsService {
         let r = request.into_inner();
         let body = conv::discover(&r).map_err(invalid)?;
         let mut hits = self
-            .queries(&r.collection_name, vec![body], LegacyDiscoverRequest::convert)
+            .queries(
+                &r.collection_name,
+                vec![body],
+                LegacyDiscoverRequest::convert,
+            )
             .await?;
         Ok(Response::new(pb::DiscoverResponse {
             result: output::scored_list(&hits.pop().unwrap_or_default()),
@@ -413,9 +430,14 @@ impl pb::points_server::Points for PointsService {
             .map(|op| op.convert())
             .collect::<Result<Vec<_>, _>>()
             .map_err(invalid)?;
-        let results = op::update(&self.state, &r.collection_name, r.wait.unwrap_or(false), requests)
-            .await
-            .map_err(status)?;
+        let results = op::update(
+            &self.state,
+            &r.collection_name,
+            r.wait.unwrap_or(false),
+            requests,
+        )
+        .await
+        .map_err(status)?;
         Ok(Response::new(pb::UpdateBatchResponse {
             result: results.iter().map(output::update).collect(),
             time: elapsed(start),
