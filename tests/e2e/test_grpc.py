@@ -1,0 +1,155 @@
+"""The gRPC transport on its own: writes on one transport read on the other,
+raw rpcs with bad input (status codes and texts as REST's), compression,
+health checks and every rpc of the four services answering."""
+
+import grpc as grpcio
+import pytest
+from qdrant_client import QdrantClient, grpc, models
+
+from conftest import message_of, status_of
+
+
+@pytest.fixture(scope="module")
+def rest(server):
+    return QdrantClient(url=server.url, prefer_grpc=False, timeout=30)
+
+
+@pytest.fixture(scope="module")
+def over_grpc(server):
+    return QdrantClient(url=server.url, grpc_port=server.grpc_port, prefer_grpc=True, timeout=30)
+
+
+@pytest.fixture
+def name(rest, request):
+    n = "grpc_" + request.node.name[:40].replace("[", "_").replace("]", "_")
+    rest.create_collection(n, vectors_config={"v": models.VectorParams(size=3, distance=models.Distance.DOT)})
+    yield n
+    rest.delete_collection(n)
+
+
+def test_writes_cross_transports(rest, over_grpc, name):
+    rest.upsert(name, [models.PointStruct(id=1, vector={"v": [1, 0, 0]}, payload={"a": 1, "big": 2**40, "f": 1.5, "l": [1, "x", None]})], wait=True)
+    over_grpc.upsert(name, [models.PointStruct(id="00000000-0000-0000-0000-000000000002", vector={"v": [0, 1, 0]}, payload={"a": 2, "o": {"k": [True]}})], wait=True)
+    for c in (rest, over_grpc):
+        points = {str(p.id): p for p in c.retrieve(name, [1, "00000000-0000-0000-0000-000000000002"], with_vectors=True)}
+        assert points["1"].payload == {"a": 1, "big": 2**40, "f": 1.5, "l": [1, "x", None]}
+        assert points["00000000-0000-0000-0000-000000000002"].payload == {"a": 2, "o": {"k": [True]}}
+        assert points["1"].vector["v"] == [1, 0, 0]
+    over_grpc.set_payload(name, {"b": "x"}, points=[1], wait=True)
+    assert rest.retrieve(name, [1])[0].payload["b"] == "x"
+    rest.delete(name, models.PointIdsList(points=[1]), wait=True)
+    assert over_grpc.count(name).count == 1
+    flt = models.Filter(must=[models.FieldCondition(key="a", match=models.MatchValue(value=2))])
+    r = over_grpc.query_points(name, query=[0, 1, 0], using="v", query_filter=flt, with_payload=True).points
+    assert [p.payload["a"] for p in r] == [2]
+    assert r == rest.query_points(name, query=[0, 1, 0], using="v", query_filter=flt, with_payload=True).points
+
+
+def test_collection_config_round_trips(rest, over_grpc):
+    n = "grpc_config_round_trip"
+    over_grpc.create_collection(
+        n,
+        vectors_config={"d": models.VectorParams(size=4, distance=models.Distance.EUCLID, datatype=models.Datatype.FLOAT16,
+                                                 hnsw_config=models.HnswConfigDiff(m=8)),
+                        "m": models.VectorParams(size=2, distance=models.Distance.COSINE,
+                                                 multivector_config=models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM))},
+        sparse_vectors_config={"s": models.SparseVectorParams(modifier=models.Modifier.IDF)},
+        optimizers_config=models.OptimizersConfigDiff(indexing_threshold=1234, default_segment_number=2),
+        hnsw_config=models.HnswConfigDiff(ef_construct=77),
+        quantization_config=models.ScalarQuantization(scalar=models.ScalarQuantizationConfig(type=models.ScalarType.INT8, quantile=0.5)),
+    )
+    try:
+        over_grpc.create_payload_index(n, "k", models.PayloadSchemaType.KEYWORD, wait=True)
+        over_grpc.create_payload_index(n, "t", models.TextIndexParams(type=models.TextIndexType.TEXT, tokenizer=models.TokenizerType.WORD, lowercase=True), wait=True)
+        a, b = rest.get_collection(n), over_grpc.get_collection(n)
+        assert a.config.params.vectors == b.config.params.vectors
+        assert a.config.params.sparse_vectors == b.config.params.sparse_vectors
+        assert a.config.hnsw_config == b.config.hnsw_config
+        assert a.config.optimizer_config.indexing_threshold == b.config.optimizer_config.indexing_threshold == 1234
+        assert b.config.quantization_config.scalar.quantile == pytest.approx(0.5)
+        assert set(b.payload_schema) == {"k", "t"}
+        assert b.payload_schema["t"].data_type == models.PayloadSchemaType.TEXT
+        assert a.points_count == b.points_count == 0
+        assert over_grpc.collection_exists(n) and not over_grpc.collection_exists(n + "_no")
+        over_grpc.update_collection_aliases([models.CreateAliasOperation(create_alias=models.CreateAlias(collection_name=n, alias_name=n + "_alias"))])
+        assert [a.alias_name for a in rest.get_collection_aliases(n).aliases] == [n + "_alias"]
+        assert n + "_alias" in [a.alias_name for a in over_grpc.get_aliases().aliases]
+    finally:
+        over_grpc.delete_collection(n)
+    assert not rest.collection_exists(n)
+
+
+def raw_error(call):
+    with pytest.raises(grpcio.RpcError) as e:
+        call()
+    return e.value.code(), e.value.details()
+
+
+def test_bad_input_status_codes(over_grpc, name):
+    points = over_grpc.grpc_points
+    vec = grpc.Vectors(vectors=grpc.NamedVectors(vectors={"v": grpc.Vector(dense=grpc.DenseVector(data=[1, 2]))}))
+    code, text = raw_error(lambda: points.Upsert(grpc.UpsertPoints(collection_name=name, wait=True, points=[grpc.PointStruct(id=grpc.PointId(num=1), vectors=vec)])))
+    assert code == grpcio.StatusCode.INVALID_ARGUMENT and "dimension" in text
+    code, text = raw_error(lambda: points.Upsert(grpc.UpsertPoints(collection_name="no_such", wait=True, points=[])))
+    assert code == grpcio.StatusCode.NOT_FOUND and text == "Not found: Collection `no_such` doesn't exist!"
+    # a point without an id, a query without a vector, an empty selector
+    code, _ = raw_error(lambda: points.Upsert(grpc.UpsertPoints(collection_name=name, points=[grpc.PointStruct(vectors=vec)])))
+    assert code == grpcio.StatusCode.INVALID_ARGUMENT
+    code, text = raw_error(lambda: points.Search(grpc.SearchPoints(collection_name=name, vector_name="v", limit=3)))
+    assert code == grpcio.StatusCode.INVALID_ARGUMENT and "dimension" in text
+    code, _ = raw_error(lambda: points.Delete(grpc.DeletePoints(collection_name=name)))
+    assert code == grpcio.StatusCode.INVALID_ARGUMENT
+    code, _ = raw_error(lambda: points.Query(grpc.QueryPoints(collection_name=name, query=grpc.Query(nearest=grpc.VectorInput(dense=grpc.DenseVector(data=[1, 2, 3]))), using="nope")))
+    assert code == grpcio.StatusCode.INVALID_ARGUMENT
+    code, _ = raw_error(lambda: points.Scroll(grpc.ScrollPoints(collection_name=name, limit=0)))
+    assert code == grpcio.StatusCode.INVALID_ARGUMENT
+    # the same texts as REST
+    with pytest.raises(Exception) as e:
+        over_grpc.create_collection(name, vectors_config=models.VectorParams(size=2, distance=models.Distance.DOT))
+    assert status_of(e.value) == 409 and message_of(e.value) == f"Wrong input: Collection `{name}` already exists!"
+    code, _ = raw_error(lambda: over_grpc.grpc_collections.Get(grpc.GetCollectionInfoRequest(collection_name="no_such")))
+    assert code == grpcio.StatusCode.NOT_FOUND
+
+
+def test_gzip_both_ways(server, name):
+    c = QdrantClient(url=server.url, grpc_port=server.grpc_port, prefer_grpc=True, grpc_compression=grpcio.Compression.Gzip)
+    c.upsert(name, [models.PointStruct(id=i, vector={"v": [i, 1, 0]}, payload={"text": "x" * 1000}) for i in range(50)], wait=True)
+    assert len(c.scroll(name, limit=100, with_payload=True)[0]) == 50
+
+
+def test_health_and_version(server, over_grpc):
+    assert over_grpc._client.grpc_root.HealthCheck(grpc.HealthCheckRequest()).title == "qdrant - vector search engine"
+    assert over_grpc.info().version
+    channel = grpcio.insecure_channel(f"127.0.0.1:{server.grpc_port}")
+    check = channel.unary_unary("/grpc.health.v1.Health/Check", request_serializer=lambda b: b, response_deserializer=lambda b: b)
+    # HealthCheckResponse{status: SERVING} is field 1 = 1
+    assert check(b"") == b"\x08\x01"
+    channel.close()
+
+
+def test_every_rpc_answers(server, over_grpc, name):
+    """No rpc of the four services is missing (UNIMPLEMENTED from a missing
+    method would read as a bug); snapshots may refuse what is not built."""
+    channel = grpcio.insecure_channel(f"127.0.0.1:{server.grpc_port}")
+    services = {
+        "qdrant.Collections": ["Get", "List", "Create", "Update", "Delete", "UpdateAliases", "ListCollectionAliases",
+                               "ListAliases", "CollectionClusterInfo", "CollectionExists", "UpdateCollectionClusterSetup",
+                               "CreateShardKey", "DeleteShardKey", "ListShardKeys"],
+        "qdrant.Points": ["Upsert", "Delete", "Get", "UpdateVectors", "DeleteVectors", "SetPayload", "OverwritePayload",
+                          "DeletePayload", "ClearPayload", "CreateFieldIndex", "DeleteFieldIndex", "CreateVectorName",
+                          "DeleteVectorName", "Search", "SearchBatch", "SearchGroups", "Scroll", "Recommend", "RecommendBatch",
+                          "RecommendGroups", "Discover", "DiscoverBatch", "Count", "UpdateBatch", "Query", "QueryBatch",
+                          "QueryGroups", "Facet", "SearchMatrixPairs", "SearchMatrixOffsets"],
+        "qdrant.Snapshots": ["Create", "List", "Delete", "CreateFull", "ListFull", "DeleteFull"],
+        "qdrant.Qdrant": ["HealthCheck"],
+    }
+    for service, methods in services.items():
+        for method in methods:
+            call = channel.unary_unary(f"/{service}/{method}", request_serializer=lambda b: b, response_deserializer=lambda b: b)
+            try:
+                call(b"", timeout=10)
+            except grpcio.RpcError as e:
+                if service == "qdrant.Snapshots":
+                    continue
+                assert e.code() != grpcio.StatusCode.UNIMPLEMENTED, (service, method, e.details())
+    channel.close()
