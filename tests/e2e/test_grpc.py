@@ -153,3 +153,20 @@ def test_every_rpc_answers(server, over_grpc, name):
                     continue
                 assert e.code() != grpcio.StatusCode.UNIMPLEMENTED, (service, method, e.details())
     channel.close()
+
+
+@pytest.mark.parametrize("version", ["v1", "v1alpha"])
+def test_server_reflection(server, version):
+    """`list_services` over the reflection stream names Qdrant's services;
+    a file request returns the descriptor of points_service.proto."""
+    channel = grpcio.insecure_channel(f"127.0.0.1:{server.grpc_port}")
+    info = channel.stream_stream(f"/grpc.reflection.{version}.ServerReflection/ServerReflectionInfo",
+                                 request_serializer=lambda b: b, response_deserializer=lambda b: b)
+    # ServerReflectionRequest{list_services: ""} and {file_containing_symbol: "qdrant.Points"}
+    symbol = b"qdrant.Points"
+    replies = list(info(iter([b"\x3a\x00", b"\x22" + bytes([len(symbol)]) + symbol]), timeout=10))
+    assert len(replies) == 2
+    for service in (b"qdrant.Collections", b"qdrant.Points", b"qdrant.Snapshots", b"qdrant.Qdrant", b"grpc.health.v1.Health"):
+        assert service in replies[0], service
+    assert b"points_service.proto" in replies[1]
+    channel.close()

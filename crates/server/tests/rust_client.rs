@@ -70,7 +70,8 @@ async fn round_trip_with_the_rust_client() {
 
     client
         .create_collection(
-            CreateCollectionBuilder::new("rust").vectors_config(VectorParamsBuilder::new(4, Distance::Dot)),
+            CreateCollectionBuilder::new("rust")
+                .vectors_config(VectorParamsBuilder::new(4, Distance::Dot)),
         )
         .await
         .expect("create");
@@ -102,14 +103,23 @@ async fn round_trip_with_the_rust_client() {
     let ids: Vec<String> = hits
         .result
         .iter()
-        .map(|p| format!("{:?}", p.id.as_ref().and_then(|i| i.point_id_options.clone())))
+        .map(|p| {
+            format!(
+                "{:?}",
+                p.id.as_ref().and_then(|i| i.point_id_options.clone())
+            )
+        })
         .collect();
     assert_eq!(ids.len(), 3);
     assert!(ids[0].contains("18"), "{ids:?}");
     assert_eq!(hits.result[0].payload["n"].as_integer(), Some(18));
 
     let page = client
-        .scroll(ScrollPointsBuilder::new("rust").limit(5).with_payload(false))
+        .scroll(
+            ScrollPointsBuilder::new("rust")
+                .limit(5)
+                .with_payload(false),
+        )
         .await
         .expect("scroll");
     assert_eq!(page.result.len(), 5);
@@ -131,7 +141,13 @@ async fn round_trip_with_the_rust_client() {
         .expect("count");
     assert_eq!(count.result.map(|c| c.count), Some(18));
 
-    let missing = client.collection_info("no_such").await.expect_err("missing");
+    let missing = client
+        .collection_info("no_such")
+        .await
+        .expect_err("missing");
     assert!(missing.to_string().contains("doesn't exist"), "{missing}");
-    client.delete_collection("rust").await.expect("delete collection");
+    client
+        .delete_collection("rust")
+        .await
+        .expect("delete collection");
 }

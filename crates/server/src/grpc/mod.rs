@@ -18,6 +18,10 @@ use tonic::{Code, Status};
 
 use crate::ops::{ApiError, AppState};
 
+/// The API's protobuf file descriptors, for server reflection (built by
+/// `build.rs`; empty when the definitions were not found at build time).
+const DESCRIPTOR: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/descriptor.bin"));
+
 /// An operation's error as Qdrant's gRPC status: the code its HTTP status
 /// maps to, the same message text.
 pub fn status(e: ApiError) -> Status {
@@ -84,7 +88,19 @@ pub async fn serve(
         service::SnapshotsService
     ));
     let qdrant = configured!(pb::qdrant_server::QdrantServer::new(service::QdrantService));
+    let mut reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET);
+    let mut reflection_alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET);
+    if !DESCRIPTOR.is_empty() {
+        reflection = reflection.register_encoded_file_descriptor_set(DESCRIPTOR);
+        reflection_alpha = reflection_alpha.register_encoded_file_descriptor_set(DESCRIPTOR);
+    }
+    let reflection = reflection.build_v1()?;
+    let reflection_alpha = reflection_alpha.build_v1alpha()?;
     tonic::transport::Server::builder()
+        .add_service(reflection)
+        .add_service(reflection_alpha)
         .add_service(health)
         .add_service(qdrant)
         .add_service(collections)
