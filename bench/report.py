@@ -78,12 +78,12 @@ def main():
                    f"sequential read bandwidth of this machine (1 thread): {scan['memory_gb_s']:.1f} GB/s "
                    f"({scan['scan_gb_s'] / scan['memory_gb_s']:.0%} of it).")
     wire = [r for r in rows if r["kind"] == "wire_search"]
-    ingest = next((r for r in rows if r["kind"] == "wire_ingest"), None)
+    ingests = [r for r in rows if r["kind"] == "wire_ingest"]
     if wire:
         out.append("")
-        out.append("Server level (REST, qdrant-client `query_batch_points`, %d queries per request):" % wire[0]["batch"])
-        if ingest:
-            out.append(f"ingest {ingest['points']:,} points through REST until green: {ingest['seconds']:.1f} s ({ingest['segments']} segments)")
+        out.append("Server level (REST and gRPC, qdrant-client `query_batch_points`, %d queries per request):" % wire[0]["batch"])
+        for ingest in ingests:
+            out.append(f"ingest {ingest['points']:,} points through {ingest.get('transport', 'rest')} until green: {ingest['seconds']:.1f} s ({ingest['segments']} segments)")
         out.append("")
         out.append("| transport | client threads | ef | queries/s | mean ms | p95 ms | p99 ms | recall@10 |")
         out.append("|---|---|---|---|---|---|---|---|")
