@@ -667,3 +667,101 @@ pub fn recommend_strategy(s: Option<i32>) -> Value {
 pub fn body<T: serde::de::DeserializeOwned>(v: Value) -> Result<T> {
     serde_json::from_value(v).map_err(|e| CollectionError::Format(e.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kw(key: &str, v: &str) -> pb::Condition {
+        pb::Condition {
+            condition_one_of: Some(ConditionOneOf::Field(pb::FieldCondition {
+                key: key.into(),
+                r#match: Some(pb::Match {
+                    match_value: Some(MatchValue::Keyword(v.into())),
+                }),
+                ..Default::default()
+            })),
+        }
+    }
+
+    #[test]
+    fn filters_become_rest_filters() {
+        let f = pb::Filter {
+            must: vec![kw("city", "Berlin")],
+            should: vec![pb::Condition {
+                condition_one_of: Some(ConditionOneOf::HasId(pb::HasIdCondition {
+                    has_id: vec![pb::PointId {
+                        point_id_options: Some(PointIdOptions::Num(3)),
+                    }],
+                })),
+            }],
+            must_not: vec![pb::Condition {
+                condition_one_of: Some(ConditionOneOf::Filter(pb::Filter {
+                    must: vec![pb::Condition {
+                        condition_one_of: Some(ConditionOneOf::IsEmpty(pb::IsEmptyCondition {
+                            key: "tags".into(),
+                        })),
+                    }],
+                    ..Default::default()
+                })),
+            }],
+            min_should: None,
+        };
+        let json = filter(&f).unwrap();
+        assert_eq!(
+            json,
+            json!({"must": [{"key": "city", "match": {"value": "Berlin"}}],
+                   "should": [{"has_id": [3]}],
+                   "must_not": [{"must": [{"is_empty": {"key": "tags"}}]}]})
+        );
+        let rest: crate::rest::filter::Filter = body(json).unwrap();
+        assert!(rest.convert().is_ok());
+    }
+
+    #[test]
+    fn values_keep_integers() {
+        let v = pb::Value {
+            kind: Some(Kind::ListValue(pb::ListValue {
+                values: vec![
+                    pb::Value {
+                        kind: Some(Kind::IntegerValue(1 << 40)),
+                    },
+                    pb::Value {
+                        kind: Some(Kind::DoubleValue(1.5)),
+                    },
+                    pb::Value {
+                        kind: Some(Kind::NullValue(0)),
+                    },
+                ],
+            })),
+        };
+        assert_eq!(value(&v), json!([1u64 << 40, 1.5, null]));
+        assert_eq!(super::super::output::value(&value(&v)), v);
+    }
+
+    #[test]
+    #[allow(deprecated)]
+    fn legacy_vector_forms() {
+        let multi = pb::Vector {
+            data: vec![1.0, 2.0, 3.0, 4.0],
+            vectors_count: Some(2),
+            ..Default::default()
+        };
+        assert_eq!(vector(&multi).unwrap(), json!([[1.0, 2.0], [3.0, 4.0]]));
+        let sparse = pb::Vector {
+            data: vec![0.5],
+            indices: Some(pb::SparseIndices { data: vec![7] }),
+            ..Default::default()
+        };
+        assert_eq!(
+            vector(&sparse).unwrap(),
+            json!({"indices": [7], "values": [0.5]})
+        );
+        let bad = pb::Vector {
+            data: vec![1.0, 2.0, 3.0],
+            vectors_count: Some(2),
+            ..Default::default()
+        };
+        assert!(vector(&bad).is_err());
+    }
+}

@@ -49,10 +49,21 @@ fn point_vectors(ps: &[pb::PointVectors]) -> Result<Value> {
         .map(Value::Array)
 }
 
-fn upsert_json(ps: &[pb::PointStruct], update_filter: &Option<pb::Filter>) -> Result<Value> {
+fn upsert_json(
+    ps: &[pb::PointStruct],
+    update_filter: &Option<pb::Filter>,
+    update_mode: Option<i32>,
+) -> Result<Value> {
     let mut o = Map::new();
     o.insert("points".into(), points(ps)?);
     put(&mut o, "update_filter", filter_opt(update_filter)?);
+    let mode = match update_mode.and_then(|m| pb::UpdateMode::try_from(m).ok()) {
+        Some(pb::UpdateMode::InsertOnly) => json!("insert_only"),
+        Some(pb::UpdateMode::UpdateOnly) => json!("update_only"),
+        Some(pb::UpdateMode::Upsert) => json!("upsert"),
+        None => Value::Null,
+    };
+    put(&mut o, "update_mode", mode);
     Ok(Value::Object(o))
 }
 
@@ -100,7 +111,7 @@ fn delete_vectors_json(
 
 /// `Upsert`.
 pub fn upsert(r: &pb::UpsertPoints) -> Result<rest::points::PointInsertOperations> {
-    body(upsert_json(&r.points, &r.update_filter)?)
+    body(upsert_json(&r.points, &r.update_filter, r.update_mode)?)
 }
 
 /// `Delete`.
@@ -149,7 +160,9 @@ pub fn update_batch(r: &pb::UpdateBatchPoints) -> Result<rest::points::UpdateOpe
     for op in &r.operations {
         #[allow(deprecated)]
         let v = match &op.operation {
-            Some(Op::Upsert(u)) => json!({"upsert": upsert_json(&u.points, &u.update_filter)?}),
+            Some(Op::Upsert(u)) => {
+                json!({"upsert": upsert_json(&u.points, &u.update_filter, u.update_mode)?})
+            }
             Some(Op::DeleteDeprecated(s)) => {
                 json!({"delete": points_selector(&Some(s.clone()))?})
             }
