@@ -170,3 +170,42 @@ def test_server_reflection(server, version):
         assert service in replies[0], service
     assert b"points_service.proto" in replies[1]
     channel.close()
+
+
+def ids_of(points):
+    return [p.id.num for p in points]
+
+
+def test_legacy_rpcs_match_rest(api, rest, over_grpc, name):
+    """Search / Recommend / Discover and their batches and groups over raw
+    gRPC give what the legacy REST endpoints give."""
+    rest.upsert(name, [models.PointStruct(id=i, vector={"v": [i % 7, (i * 3) % 5, 1]}, payload={"g": i % 3}) for i in range(1, 40)], wait=True)
+    over_grpc.create_payload_index(name, "g", models.PayloadSchemaType.INTEGER, wait=True)
+    p = over_grpc.grpc_points
+    base = f"/collections/{name}/points"
+    flt = grpc.Filter(must=[grpc.Condition(field=grpc.FieldCondition(key="g", match=grpc.Match(integer=1)))])
+    r = p.Search(grpc.SearchPoints(collection_name=name, vector=[1, 2, 0.5], vector_name="v", limit=5, filter=flt)).result
+    want = api.post(base + "/search", {"vector": {"name": "v", "vector": [1, 2, 0.5]}, "limit": 5, "filter": {"must": [{"key": "g", "match": {"value": 1}}]}}).json()["result"]
+    assert ids_of(r) == [h["id"] for h in want]
+    assert [h.score for h in r] == pytest.approx([h["score"] for h in want])
+    batch = p.SearchBatch(grpc.SearchBatchPoints(collection_name=name, search_points=[
+        grpc.SearchPoints(collection_name=name, vector=[1, 0, 0], vector_name="v", limit=3),
+        grpc.SearchPoints(collection_name=name, vector=[0, 1, 0], vector_name="v", limit=4, offset=1)])).result
+    assert [len(b.result) for b in batch] == [3, 4]
+    r = p.Recommend(grpc.RecommendPoints(collection_name=name, positive=[grpc.PointId(num=3)], negative=[grpc.PointId(num=4)], using="v", limit=6,
+                                         strategy=grpc.RecommendStrategy.BestScore)).result
+    want = api.post(base + "/recommend", {"positive": [3], "negative": [4], "using": "v", "limit": 6, "strategy": "best_score"}).json()["result"]
+    assert ids_of(r) == [h["id"] for h in want]
+    r = p.Discover(grpc.DiscoverPoints(
+        collection_name=name, using="v", limit=5,
+        target=grpc.TargetVector(single=grpc.VectorExample(id=grpc.PointId(num=5))),
+        context=[grpc.ContextExamplePair(positive=grpc.VectorExample(id=grpc.PointId(num=6)), negative=grpc.VectorExample(vector=grpc.Vector(dense=grpc.DenseVector(data=[0, 0, 1]))))])).result
+    want = api.post(base + "/discover", {"target": 5, "context": [{"positive": 6, "negative": [0, 0, 1]}], "using": "v", "limit": 5}).json()["result"]
+    assert ids_of(r) == [h["id"] for h in want]
+    groups = p.SearchGroups(grpc.SearchPointGroups(collection_name=name, vector=[1, 1, 1], vector_name="v", group_by="g", limit=3, group_size=2)).result.groups
+    want = api.post(base + "/search/groups", {"vector": {"name": "v", "vector": [1, 1, 1]}, "group_by": "g", "limit": 3, "group_size": 2}).json()["result"]["groups"]
+    assert [(g.id.unsigned_value, ids_of(g.hits)) for g in groups] == [(w["id"], [h["id"] for h in w["hits"]]) for w in want]
+    groups = p.RecommendGroups(grpc.RecommendPointGroups(collection_name=name, positive=[grpc.PointId(num=2)], using="v", group_by="g", limit=2, group_size=2)).result.groups
+    assert len(groups) == 2
+    facet = p.Facet(grpc.FacetCounts(collection_name=name, key="g", limit=5, exact=True)).hits
+    assert sorted((h.value.integer_value, h.count) for h in facet) == [(0, 13), (1, 13), (2, 13)]
