@@ -85,7 +85,7 @@ pub async fn serve(
         points::PointsService::new(state.clone())
     ));
     let snapshots = configured!(pb::snapshots_server::SnapshotsServer::new(
-        service::SnapshotsService
+        service::SnapshotsService::new(state.clone())
     ));
     let qdrant = configured!(pb::qdrant_server::QdrantServer::new(service::QdrantService));
     let mut reflection = tonic_reflection::server::Builder::configure()

@@ -3,7 +3,9 @@
 use api::grpc::pb;
 use tonic::{Request, Response, Status};
 
+use super::status;
 use crate::http::COMPAT_VERSION;
+use crate::ops::{ApiError, AppState};
 
 /// `qdrant.Qdrant`.
 pub struct QdrantService;
@@ -23,8 +25,26 @@ impl pb::qdrant_server::Qdrant for QdrantService {
 }
 
 /// `qdrant.Snapshots`: answers every rpc; snapshots are not built yet, so
-/// creating one fails as an unsupported operation and the lists are empty.
-pub struct SnapshotsService;
+/// creating one fails as an unsupported operation and the lists are empty
+/// (for collections that exist).
+pub struct SnapshotsService {
+    state: AppState,
+}
+
+impl SnapshotsService {
+    /// The service.
+    pub fn new(state: AppState) -> Self {
+        SnapshotsService { state }
+    }
+
+    fn collection(&self, name: &str) -> Result<(), Status> {
+        self.state
+            .toc
+            .get(name)
+            .map(|_| ())
+            .map_err(|e| status(ApiError::from(e)))
+    }
+}
 
 fn unsupported() -> Status {
     Status::unimplemented("Snapshots are not supported by this server yet")
@@ -34,15 +54,17 @@ fn unsupported() -> Status {
 impl pb::snapshots_server::Snapshots for SnapshotsService {
     async fn create(
         &self,
-        _request: Request<pb::CreateSnapshotRequest>,
+        request: Request<pb::CreateSnapshotRequest>,
     ) -> Result<Response<pb::CreateSnapshotResponse>, Status> {
+        self.collection(&request.into_inner().collection_name)?;
         Err(unsupported())
     }
 
     async fn list(
         &self,
-        _request: Request<pb::ListSnapshotsRequest>,
+        request: Request<pb::ListSnapshotsRequest>,
     ) -> Result<Response<pb::ListSnapshotsResponse>, Status> {
+        self.collection(&request.into_inner().collection_name)?;
         Ok(Response::new(pb::ListSnapshotsResponse {
             snapshot_descriptions: Vec::new(),
             time: 0.0,
@@ -51,9 +73,14 @@ impl pb::snapshots_server::Snapshots for SnapshotsService {
 
     async fn delete(
         &self,
-        _request: Request<pb::DeleteSnapshotRequest>,
+        request: Request<pb::DeleteSnapshotRequest>,
     ) -> Result<Response<pb::DeleteSnapshotResponse>, Status> {
-        Err(unsupported())
+        let r = request.into_inner();
+        self.collection(&r.collection_name)?;
+        Err(Status::not_found(format!(
+            "Not found: Snapshot {} not found",
+            r.snapshot_name
+        )))
     }
 
     async fn create_full(
