@@ -110,3 +110,30 @@ pub async fn serve(
         .await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_map_as_qdrant_maps_them() {
+        let cases = [
+            (StatusCode::BAD_REQUEST, Code::InvalidArgument),
+            (StatusCode::UNPROCESSABLE_ENTITY, Code::InvalidArgument),
+            (StatusCode::NOT_FOUND, Code::NotFound),
+            (StatusCode::CONFLICT, Code::AlreadyExists),
+            (StatusCode::PRECONDITION_FAILED, Code::FailedPrecondition),
+            (StatusCode::PAYLOAD_TOO_LARGE, Code::ResourceExhausted),
+            (StatusCode::TOO_MANY_REQUESTS, Code::ResourceExhausted),
+            (StatusCode::REQUEST_TIMEOUT, Code::DeadlineExceeded),
+            (StatusCode::FORBIDDEN, Code::PermissionDenied),
+            (StatusCode::UNAUTHORIZED, Code::Unauthenticated),
+            (StatusCode::INTERNAL_SERVER_ERROR, Code::Internal),
+        ];
+        for (http, code) in cases {
+            let s = status(ApiError::new(http, "Wrong input: text"));
+            assert_eq!(s.code(), code, "{http}");
+            assert_eq!(s.message(), "Wrong input: text");
+        }
+    }
+}
