@@ -101,17 +101,26 @@ impl DenseVectors<'_> {
         }
     }
 
-    /// Hints the CPU to load the vector at `offset` into cache.
+    /// Hints the CPU to load the whole vector at `offset` into cache (every
+    /// cache line of it: the hardware prefetcher alone would fetch the
+    /// lines one stream at a time, after the first miss).
     #[inline]
     pub fn prefetch(&self, offset: u32) {
-        let first = match self.data {
-            DenseSlice::F32(t) => t.first(offset).map(|v| v as *const f32 as *const u8),
-            DenseSlice::F16(t) => t.first(offset).map(|v| v as *const _ as *const u8),
-            DenseSlice::U8(t) | DenseSlice::Turbo4(t, _) => t.first(offset).map(|v| v as *const u8),
+        let (ptr, bytes) = match self.data {
+            DenseSlice::F32(t) => {
+                let v = t.get(offset);
+                (v.as_ptr() as *const u8, std::mem::size_of_val(v))
+            }
+            DenseSlice::F16(t) => {
+                let v = t.get(offset);
+                (v.as_ptr() as *const u8, std::mem::size_of_val(v))
+            }
+            DenseSlice::U8(t) | DenseSlice::Turbo4(t, _) => {
+                let v = t.get(offset);
+                (v.as_ptr(), v.len())
+            }
         };
-        if let Some(p) = first {
-            prefetch(p);
-        }
+        prefetch_range(ptr, bytes);
     }
 }
 
@@ -153,6 +162,16 @@ pub fn prefetch(ptr: *const u8) {
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = ptr;
+}
+
+/// Prefetches every cache line of `bytes` bytes from `ptr`.
+#[inline]
+pub fn prefetch_range(ptr: *const u8, bytes: usize) {
+    let mut at = 0;
+    while at < bytes {
+        prefetch(ptr.wrapping_add(at));
+        at += 64;
+    }
 }
 
 /// A built, read-only graph.

@@ -137,15 +137,15 @@ impl QuantizedVectors {
         }
     }
 
-    /// Hints the CPU to load the codes of `offset`.
+    /// Hints the CPU to load the codes of `offset` (every cache line).
     #[inline]
     pub fn prefetch(&self, offset: u32) {
-        let codes = match &self.store {
-            Store::Scalar(s) => s.codes_of(offset),
-            Store::Adc(a) => a.codes_of(offset),
-        };
-        if let Some(c) = codes.first() {
-            crate::hnsw::prefetch(c);
+        match &self.store {
+            Store::Scalar(s) => s.prefetch(offset),
+            Store::Adc(a) => {
+                let codes = a.codes_of(offset);
+                crate::hnsw::prefetch_range(codes.as_ptr(), codes.len());
+            }
         }
     }
 

@@ -133,6 +133,15 @@ impl ScalarCodes {
         }
     }
 
+    /// Hints the CPU to load the codes and the code sum of `offset`.
+    #[inline]
+    pub fn prefetch(&self, offset: u32) {
+        crate::hnsw::prefetch_range(self.codes_of(offset).as_ptr(), self.dim);
+        if let Some(sum) = self.sums.get(offset as usize) {
+            crate::hnsw::prefetch(sum as *const f32 as *const u8);
+        }
+    }
+
     /// The codes of `offset` (empty past the end).
     #[inline]
     pub fn codes_of(&self, offset: u32) -> &[u8] {
