@@ -465,12 +465,19 @@ impl Collection {
             0 => budget,
             n => n.min(budget),
         };
-        let index = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
-            Ok(pool) => pool.install(|| source.build(distance, build_params)),
-            Err(_) => source.build(distance, build_params),
-        };
+        // codes first: int8 codes also guide the graph build (its walks read
+        // 4x fewer bytes; links are still chosen by exact similarities)
         let quantized =
             quantization_method(config, name).map(|m| (m, source.quantize(m, distance)));
+        let guide = match &quantized {
+            Some((Method::Scalar { .. }, codes)) => Some(codes),
+            _ => None,
+        };
+        let build = || source.build_guided(distance, build_params, guide);
+        let index = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+            Ok(pool) => pool.install(build),
+            Err(_) => build(),
+        };
         Some((index, quantized))
     }
 

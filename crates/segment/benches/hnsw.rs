@@ -177,11 +177,20 @@ fn main() {
         let t = Instant::now();
         segment.drop_graph("");
         let snapshot = segment.graph_source("").expect("dense vectors");
+        // int8 codes, quantized before the graph: they guide its build
+        // (BENCH_GUIDE=0 builds on the originals) and serve the searches
+        // when BENCH_QUANT asks for codes
+        let guide = std::env::var("BENCH_GUIDE").as_deref() != Ok("0");
+        let quantized = quant.map(|method| (method, snapshot.quantize(method, Distance::Dot)));
+        let guide_codes = match (&quantized, guide) {
+            (Some((Method::Scalar { .. }, codes)), true) => Some(codes),
+            _ => None,
+        };
         let index = match cached.as_ref().filter(|p| p.exists()) {
             Some(path) => segment::hnsw::HnswIndex::load(path).expect("graph file"),
             None => {
                 let index = pool.install(|| {
-                    snapshot.build(
+                    snapshot.build_guided(
                         Distance::Dot,
                         HnswParams {
                             m,
@@ -189,6 +198,7 @@ fn main() {
                             seed: 42,
                             deterministic: false,
                         },
+                        guide_codes,
                     )
                 });
                 if let Some(path) = &cached {
@@ -197,7 +207,6 @@ fn main() {
                 index
             }
         };
-        let quantized = quant.map(|method| (method, snapshot.quantize(method, Distance::Dot)));
         let version = snapshot.version;
         drop(snapshot);
         segment.install_graph("", index, quantized, version);

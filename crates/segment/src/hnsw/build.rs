@@ -24,6 +24,9 @@ pub struct HnswBuilder<'a> {
     upper: Vec<RwLock<Vec<Vec<u32>>>>,
     /// Entry node and top level.
     entry: Mutex<Option<(u32, u8)>>,
+    /// Compact codes that guide the searches of the build (4x fewer bytes
+    /// per hop with int8); the links are chosen by exact similarities.
+    codes: Option<&'a crate::quantization::QuantizedVectors>,
 }
 
 /// A node's level from a hash of the seed and node number: geometric with
@@ -67,7 +70,17 @@ impl<'a> HnswBuilder<'a> {
             levels,
             upper,
             entry: Mutex::new(None),
+            codes: None,
         }
+    }
+
+    /// Guides the build's searches with `codes` (of the same vectors, at
+    /// the same offsets) when the vectors are f32.
+    pub fn with_codes(mut self, codes: Option<&'a crate::quantization::QuantizedVectors>) -> Self {
+        if matches!(self.vectors.data, crate::vector_storage::DenseSlice::F32(_)) {
+            self.codes = codes;
+        }
+        self
     }
 
     fn sim(&self, a: u32, b: u32) -> f32 {
@@ -148,7 +161,23 @@ impl<'a> HnswBuilder<'a> {
         }) else {
             return;
         };
-        let sim = |n: u32| self.sim(node, n);
+        let exact = |n: u32| self.sim(node, n);
+        // the searches walk the codes when there are some; what they find
+        // is rescored exactly before links are chosen
+        let guide = self.codes.map(|codes| {
+            let crate::vector_storage::DenseSlice::F32(t) = self.vectors.data else {
+                unreachable!("codes guide f32 builds only")
+            };
+            (codes, codes.query(t.get(self.offsets[node as usize])))
+        });
+        let sim = |n: u32| match &guide {
+            Some((codes, q)) => codes.similarity(q, self.offsets[n as usize]),
+            None => exact(n),
+        };
+        let prefetch = |n: u32| match &guide {
+            Some((codes, _)) => codes.prefetch(self.offsets[n as usize]),
+            None => self.vectors.prefetch(self.offsets[n as usize]),
+        };
         let mut cur = Cand {
             sim: sim(entry),
             node: entry,
@@ -157,7 +186,7 @@ impl<'a> HnswBuilder<'a> {
             cur = greedy(cur, |n, buf| self.neighbors(n, l, buf), sim);
         }
         for l in (0..=level.min(top as usize)).rev() {
-            let found = with_visited(self.offsets.len(), |visited| {
+            let mut found = with_visited(self.offsets.len(), |visited| {
                 search_layer(
                     &[cur],
                     self.params.ef_construct,
@@ -165,9 +194,15 @@ impl<'a> HnswBuilder<'a> {
                     |n, buf| self.neighbors(n, l, buf),
                     sim,
                     |n| n != node,
-                    |n| self.vectors.prefetch(self.offsets[n as usize]),
+                    prefetch,
                 )
             });
+            if guide.is_some() {
+                for c in found.iter_mut() {
+                    c.sim = exact(c.node);
+                }
+                found.sort_by(|a, b| b.cmp(a));
+            }
             let limit = self.max_links(l);
             let selected = self.select(&found, self.params.m.max(limit / 2));
             {
@@ -208,7 +243,11 @@ impl<'a> HnswBuilder<'a> {
                 }
             }
             if let Some(best) = found.first() {
-                cur = *best;
+                // the next level's walk compares in the walk's own scale
+                cur = Cand {
+                    sim: sim(best.node),
+                    node: best.node,
+                };
             }
         }
         if level > top as usize {

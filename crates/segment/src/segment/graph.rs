@@ -102,13 +102,27 @@ impl GraphSource {
 
     /// Builds the graph.
     pub fn build(&self, distance: Distance, params: HnswParams) -> HnswIndex {
+        self.build_guided(distance, params, None)
+    }
+
+    /// [`GraphSource::build`] whose searches walk `codes` (quantized from
+    /// these vectors) instead of the originals; links are still chosen by
+    /// exact similarities.
+    pub fn build_guided(
+        &self,
+        distance: Distance,
+        params: HnswParams,
+        codes: Option<&QuantizedVectors>,
+    ) -> HnswIndex {
         let (dim, data) = self.dense();
         let vectors = DenseVectors {
             data: data.as_slice(),
             dim,
             distance,
         };
-        HnswBuilder::new(params, vectors, self.offsets.clone()).build()
+        HnswBuilder::new(params, vectors, self.offsets.clone())
+            .with_codes(codes)
+            .build()
     }
 
     /// Builds a graph over each block's offsets (those with a vector of
