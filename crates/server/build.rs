@@ -14,7 +14,9 @@ fn main() {
         .map(PathBuf::from)
         .unwrap_or_else(|_| manifest.join("../../../shared/reference/proto"));
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("out dir")).join("descriptor.bin");
-    println!("cargo:rerun-if-changed={}", dir.display());
+    if dir.exists() {
+        println!("cargo:rerun-if-changed={}", dir.display());
+    }
     let files = [
         "collections_service.proto",
         "points_service.proto",
