@@ -198,7 +198,7 @@ mod avx2 {
 }
 
 #[cfg(target_arch = "aarch64")]
-mod neon {
+pub(super) mod neon {
     use std::arch::aarch64::*;
 
     pub fn dot(a: &[f32], b: &[f32]) -> f32 {
@@ -285,6 +285,7 @@ pub fn portable() -> Kernels {
 }
 
 /// Every kernel set this CPU can run, best first.
+#[allow(clippy::vec_init_then_push)] // the pushes depend on the target
 pub fn available() -> Vec<Kernels> {
     let mut out = Vec::new();
     #[cfg(target_arch = "x86_64")]
@@ -342,7 +343,13 @@ pub fn available() -> Vec<Kernels> {
         dot: neon::dot,
         l2_squared: neon::l2_squared,
         l1: neon::l1,
-        ..portable()
+        dot_f16: typed::neon::dot_f16,
+        l2_f16: typed::neon::l2_f16,
+        l1_f16: typed::neon::l1_f16,
+        dot_u8: typed::neon::dot_u8,
+        l2_u8: typed::neon::l2_u8,
+        l1_u8: typed::neon::l1_u8,
+        dot_u8_i8: typed::neon::dot_u8_i8,
     });
     out.push(portable());
     out

@@ -439,3 +439,142 @@ pub mod avx512 {
         unsafe { l1_u8_impl(a, b) }
     }
 }
+
+/// NEON kernels (aarch64 baseline). f16 elements are widened a block at a
+/// time with the hardware conversion `half` selects, then scored by the
+/// f32 NEON kernels; bytes are multiplied and summed in widening lanes.
+#[cfg(target_arch = "aarch64")]
+pub mod neon {
+    use std::arch::aarch64::*;
+
+    use half::f16;
+    use half::slice::HalfFloatSliceExt;
+
+    use super::super::kernels::neon as f32k;
+
+    const BLOCK: usize = 64;
+
+    /// `f` over the query and the widened elements, block by block.
+    #[inline]
+    fn f16_blocks(q: &[f32], d: &[f16], f: fn(&[f32], &[f32]) -> f32) -> f32 {
+        let n = q.len().min(d.len());
+        let mut buf = [0f32; BLOCK];
+        let mut sum = 0.0;
+        for (qc, dc) in q[..n].chunks(BLOCK).zip(d[..n].chunks(BLOCK)) {
+            let wide = &mut buf[..dc.len()];
+            dc.convert_to_f32_slice(wide);
+            sum += f(qc, wide);
+        }
+        sum
+    }
+
+    /// Dot product of an f32 query and f16 elements.
+    pub fn dot_f16(q: &[f32], d: &[f16]) -> f32 {
+        f16_blocks(q, d, f32k::dot)
+    }
+
+    /// Squared Euclidean distance of an f32 query and f16 elements.
+    pub fn l2_f16(q: &[f32], d: &[f16]) -> f32 {
+        f16_blocks(q, d, f32k::l2_squared)
+    }
+
+    /// Manhattan distance of an f32 query and f16 elements.
+    pub fn l1_f16(q: &[f32], d: &[f16]) -> f32 {
+        f16_blocks(q, d, f32k::l1)
+    }
+
+    /// Dot product of byte vectors.
+    pub fn dot_u8(a: &[u8], b: &[u8]) -> u32 {
+        let n = a.len().min(b.len());
+        let mut i = 0;
+        // SAFETY: NEON is part of the aarch64 baseline; each load reads 16
+        // bytes at `i..i + 16` with `i + 16 <= n`, inside both slices.
+        let mut total = unsafe {
+            let mut acc = vdupq_n_u32(0);
+            while i + 16 <= n {
+                let (x, y) = (vld1q_u8(a.as_ptr().add(i)), vld1q_u8(b.as_ptr().add(i)));
+                acc = vpadalq_u16(acc, vmull_u8(vget_low_u8(x), vget_low_u8(y)));
+                acc = vpadalq_u16(acc, vmull_high_u8(x, y));
+                i += 16;
+            }
+            vaddvq_u32(acc)
+        };
+        while i < n {
+            total += a[i] as u32 * b[i] as u32;
+            i += 1;
+        }
+        total
+    }
+
+    /// Squared Euclidean distance of byte vectors.
+    pub fn l2_u8(a: &[u8], b: &[u8]) -> u32 {
+        let n = a.len().min(b.len());
+        let mut i = 0;
+        // SAFETY: as in `dot_u8`.
+        let mut total = unsafe {
+            let mut acc = vdupq_n_u32(0);
+            while i + 16 <= n {
+                let d = vabdq_u8(vld1q_u8(a.as_ptr().add(i)), vld1q_u8(b.as_ptr().add(i)));
+                acc = vpadalq_u16(acc, vmull_u8(vget_low_u8(d), vget_low_u8(d)));
+                acc = vpadalq_u16(acc, vmull_high_u8(d, d));
+                i += 16;
+            }
+            vaddvq_u32(acc)
+        };
+        while i < n {
+            let d = a[i].abs_diff(b[i]) as u32;
+            total += d * d;
+            i += 1;
+        }
+        total
+    }
+
+    /// Manhattan distance of byte vectors.
+    pub fn l1_u8(a: &[u8], b: &[u8]) -> u32 {
+        let n = a.len().min(b.len());
+        let mut i = 0;
+        // SAFETY: as in `dot_u8`.
+        let mut total = unsafe {
+            let mut acc = vdupq_n_u32(0);
+            while i + 16 <= n {
+                let d = vabdq_u8(vld1q_u8(a.as_ptr().add(i)), vld1q_u8(b.as_ptr().add(i)));
+                acc = vpadalq_u16(acc, vpaddlq_u8(d));
+                i += 16;
+            }
+            vaddvq_u32(acc)
+        };
+        while i < n {
+            total += a[i].abs_diff(b[i]) as u32;
+            i += 1;
+        }
+        total
+    }
+
+    /// Dot product of unsigned and signed bytes.
+    pub fn dot_u8_i8(a: &[u8], b: &[i8]) -> i64 {
+        let n = a.len().min(b.len());
+        let mut i = 0;
+        // SAFETY: as in `dot_u8` (16 bytes of each slice per step).
+        let mut total = unsafe {
+            let mut acc = vdupq_n_s64(0);
+            while i + 16 <= n {
+                let x = vld1q_u8(a.as_ptr().add(i));
+                let y = vld1q_s8(b.as_ptr().add(i));
+                let xl = vreinterpretq_s16_u16(vmovl_u8(vget_low_u8(x)));
+                let xh = vreinterpretq_s16_u16(vmovl_high_u8(x));
+                let (yl, yh) = (vmovl_s8(vget_low_s8(y)), vmovl_high_s8(y));
+                acc = vpadalq_s32(acc, vmull_s16(vget_low_s16(xl), vget_low_s16(yl)));
+                acc = vpadalq_s32(acc, vmull_high_s16(xl, yl));
+                acc = vpadalq_s32(acc, vmull_s16(vget_low_s16(xh), vget_low_s16(yh)));
+                acc = vpadalq_s32(acc, vmull_high_s16(xh, yh));
+                i += 16;
+            }
+            vaddvq_s64(acc)
+        };
+        while i < n {
+            total += a[i] as i64 * b[i] as i64;
+            i += 1;
+        }
+        total
+    }
+}
