@@ -47,16 +47,43 @@ impl PointsService {
         Ok(operation(result, start))
     }
 
-    /// Runs query trees; hits per request.
-    async fn queries<T>(
+    /// Runs query trees: the hits of each request.
+    async fn batch<T>(
         &self,
         name: &str,
         bodies: Vec<T>,
         convert: fn(T) -> collection::Result<collection::query::QueryRequest>,
-    ) -> Result<Vec<Vec<api::rest::query::ScoredPointOutput>>, Status> {
-        search::query_converted(&self.state, name, bodies, convert)
+    ) -> Result<Vec<pb::BatchResult>, Status> {
+        let hits = search::query_converted(&self.state, name, bodies, convert)
             .await
-            .map_err(status)
+            .map_err(status)?;
+        Ok(output::batches(&hits))
+    }
+
+    /// Runs one query tree: its hits.
+    async fn hits<T>(
+        &self,
+        name: &str,
+        body: T,
+        convert: fn(T) -> collection::Result<collection::query::QueryRequest>,
+    ) -> Result<Vec<pb::ScoredPoint>, Status> {
+        let hits = search::query_one(&self.state, name, convert(body))
+            .await
+            .map_err(status)?;
+        Ok(output::scored_list(&hits))
+    }
+
+    /// Runs one query tree grouped by a payload field.
+    async fn groups(
+        &self,
+        name: &str,
+        query: collection::Result<collection::query::QueryRequest>,
+        groups: api::rest::groups::GroupParams,
+    ) -> Result<pb::GroupsResult, Status> {
+        let found = search::groups(&self.state, name, query.map_err(invalid)?, groups)
+            .await
+            .map_err(status)?;
+        Ok(output::groups(&found))
     }
 }
 
@@ -241,11 +268,11 @@ impl pb::points_server::Points for PointsService {
         let start = Instant::now();
         let r = request.into_inner();
         let body = conv::search(&r).map_err(invalid)?;
-        let mut hits = self
-            .queries(&r.collection_name, vec![body], LegacySearchRequest::convert)
+        let result = self
+            .hits(&r.collection_name, body, LegacySearchRequest::convert)
             .await?;
         Ok(Response::new(pb::SearchResponse {
-            result: output::scored_list(&hits.pop().unwrap_or_default()),
+            result,
             time: elapsed(start),
             usage: None,
         }))
@@ -258,11 +285,11 @@ impl pb::points_server::Points for PointsService {
         let start = Instant::now();
         let r = request.into_inner();
         let bodies = conv::search_batch(&r).map_err(invalid)?;
-        let hits = self
-            .queries(&r.collection_name, bodies, LegacySearchRequest::convert)
+        let result = self
+            .batch(&r.collection_name, bodies, LegacySearchRequest::convert)
             .await?;
         Ok(Response::new(pb::SearchBatchResponse {
-            result: output::batches(&hits),
+            result,
             time: elapsed(start),
             usage: None,
         }))
@@ -275,12 +302,11 @@ impl pb::points_server::Points for PointsService {
         let start = Instant::now();
         let r = request.into_inner();
         let body = conv::search_groups(&r).map_err(invalid)?;
-        let query = body.search.convert().map_err(invalid)?;
-        let groups = search::groups(&self.state, &r.collection_name, query, body.groups)
-            .await
-            .map_err(status)?;
+        let result = self
+            .groups(&r.collection_name, body.search.convert(), body.groups)
+            .await?;
         Ok(Response::new(pb::SearchGroupsResponse {
-            result: Some(output::groups(&groups)),
+            result: Some(result),
             time: elapsed(start),
             usage: None,
         }))
@@ -311,15 +337,11 @@ impl pb::points_server::Points for PointsService {
         let start = Instant::now();
         let r = request.into_inner();
         let body = conv::recommend(&r).map_err(invalid)?;
-        let mut hits = self
-            .queries(
-                &r.collection_name,
-                vec![body],
-                LegacyRecommendRequest::convert,
-            )
+        let result = self
+            .hits(&r.collection_name, body, LegacyRecommendRequest::convert)
             .await?;
         Ok(Response::new(pb::RecommendResponse {
-            result: output::scored_list(&hits.pop().unwrap_or_default()),
+            result,
             time: elapsed(start),
             usage: None,
         }))
@@ -332,11 +354,11 @@ impl pb::points_server::Points for PointsService {
         let start = Instant::now();
         let r = request.into_inner();
         let bodies = conv::recommend_batch(&r).map_err(invalid)?;
-        let hits = self
-            .queries(&r.collection_name, bodies, LegacyRecommendRequest::convert)
+        let result = self
+            .batch(&r.collection_name, bodies, LegacyRecommendRequest::convert)
             .await?;
         Ok(Response::new(pb::RecommendBatchResponse {
-            result: output::batches(&hits),
+            result,
             time: elapsed(start),
             usage: None,
         }))
@@ -349,12 +371,11 @@ impl pb::points_server::Points for PointsService {
         let start = Instant::now();
         let r = request.into_inner();
         let body = conv::recommend_groups(&r).map_err(invalid)?;
-        let query = body.recommend.convert().map_err(invalid)?;
-        let groups = search::groups(&self.state, &r.collection_name, query, body.groups)
-            .await
-            .map_err(status)?;
+        let result = self
+            .groups(&r.collection_name, body.recommend.convert(), body.groups)
+            .await?;
         Ok(Response::new(pb::RecommendGroupsResponse {
-            result: Some(output::groups(&groups)),
+            result: Some(result),
             time: elapsed(start),
             usage: None,
         }))
@@ -367,15 +388,11 @@ impl pb::points_server::Points for PointsService {
         let start = Instant::now();
         let r = request.into_inner();
         let body = conv::discover(&r).map_err(invalid)?;
-        let mut hits = self
-            .queries(
-                &r.collection_name,
-                vec![body],
-                LegacyDiscoverRequest::convert,
-            )
+        let result = self
+            .hits(&r.collection_name, body, LegacyDiscoverRequest::convert)
             .await?;
         Ok(Response::new(pb::DiscoverResponse {
-            result: output::scored_list(&hits.pop().unwrap_or_default()),
+            result,
             time: elapsed(start),
             usage: None,
         }))
@@ -388,11 +405,11 @@ impl pb::points_server::Points for PointsService {
         let start = Instant::now();
         let r = request.into_inner();
         let bodies = conv::discover_batch(&r).map_err(invalid)?;
-        let hits = self
-            .queries(&r.collection_name, bodies, LegacyDiscoverRequest::convert)
+        let result = self
+            .batch(&r.collection_name, bodies, LegacyDiscoverRequest::convert)
             .await?;
         Ok(Response::new(pb::DiscoverBatchResponse {
-            result: output::batches(&hits),
+            result,
             time: elapsed(start),
             usage: None,
         }))
@@ -452,11 +469,11 @@ impl pb::points_server::Points for PointsService {
         let start = Instant::now();
         let r = request.into_inner();
         let body = conv::query_points(&r).map_err(invalid)?;
-        let mut hits = self
-            .queries(&r.collection_name, vec![body], QueryRequest::convert)
+        let result = self
+            .hits(&r.collection_name, body, QueryRequest::convert)
             .await?;
         Ok(Response::new(pb::QueryResponse {
-            result: output::scored_list(&hits.pop().unwrap_or_default()),
+            result,
             time: elapsed(start),
             usage: None,
         }))
@@ -469,11 +486,11 @@ impl pb::points_server::Points for PointsService {
         let start = Instant::now();
         let r = request.into_inner();
         let bodies = conv::query_batch(&r).map_err(invalid)?;
-        let hits = self
-            .queries(&r.collection_name, bodies, QueryRequest::convert)
+        let result = self
+            .batch(&r.collection_name, bodies, QueryRequest::convert)
             .await?;
         Ok(Response::new(pb::QueryBatchResponse {
-            result: output::batches(&hits),
+            result,
             time: elapsed(start),
             usage: None,
         }))
@@ -486,12 +503,11 @@ impl pb::points_server::Points for PointsService {
         let start = Instant::now();
         let r = request.into_inner();
         let body = conv::query_groups(&r).map_err(invalid)?;
-        let query = body.query.convert().map_err(invalid)?;
-        let groups = search::groups(&self.state, &r.collection_name, query, body.groups)
-            .await
-            .map_err(status)?;
+        let result = self
+            .groups(&r.collection_name, body.query.convert(), body.groups)
+            .await?;
         Ok(Response::new(pb::QueryGroupsResponse {
-            result: Some(output::groups(&groups)),
+            result: Some(result),
             time: elapsed(start),
             usage: None,
         }))

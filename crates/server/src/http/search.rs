@@ -52,14 +52,8 @@ pub async fn query(
     JsonBody(body): JsonBody<QueryRequest>,
 ) -> ApiResult {
     let start = Instant::now();
-    let request = body.convert()?;
-    let mut results = op::query(&state, &name, vec![request]).await?;
-    Ok(ok(
-        QueryResponse {
-            points: results.pop().unwrap_or_default(),
-        },
-        start,
-    ))
+    let points = op::query_one(&state, &name, body.convert()).await?;
+    Ok(ok(QueryResponse { points }, start))
 }
 
 /// `POST /collections/{name}/points/query/batch`.
