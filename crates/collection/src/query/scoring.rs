@@ -78,6 +78,21 @@ impl Collection {
         Ok((vectors, ids))
     }
 
+    /// [`Collection::examples`], each checked (and, for Cosine, normalized)
+    /// as a query vector of `using`.
+    fn query_examples(
+        &self,
+        config: &crate::config::CollectionConfig,
+        using: &str,
+        examples: &[QueryInput],
+    ) -> Result<(Vec<Vector>, Vec<PointId>)> {
+        let (mut vectors, ids) = self.examples(using, examples)?;
+        for v in vectors.iter_mut() {
+            crate::vector_check::check_query_vector(config, using, v)?;
+        }
+        Ok((vectors, ids))
+    }
+
     /// A recommendation at one node.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn recommend(
@@ -228,11 +243,8 @@ impl Collection {
         let config = self.config();
         let mut mentioned: HashSet<PointId> = HashSet::new();
         let mut resolve = |inputs: Vec<QueryInput>| -> Result<Vec<Vector>> {
-            let (mut vectors, ids) = self.examples(using, &inputs)?;
+            let (vectors, ids) = self.query_examples(&config, using, &inputs)?;
             mentioned.extend(ids);
-            for v in vectors.iter_mut() {
-                crate::vector_check::check_query_vector(&config, using, v)?;
-            }
             Ok(vectors)
         };
         let target = match target {
@@ -312,10 +324,7 @@ impl Collection {
         let inputs: Vec<QueryInput> = std::iter::once(target.clone())
             .chain(feedback.iter().map(|(e, _)| e.clone()))
             .collect();
-        let (mut vectors, ids) = self.examples(using, &inputs)?;
-        for v in vectors.iter_mut() {
-            crate::vector_check::check_query_vector(&config, using, v)?;
-        }
+        let (mut vectors, ids) = self.query_examples(&config, using, &inputs)?;
         let target = vectors.remove(0);
         // every ordered pair of examples whose scores differ, weighted
         let mut pairs: Vec<(&Vector, &Vector, f32)> = Vec::new();
@@ -383,9 +392,8 @@ impl Collection {
             return Ok(hits);
         }
         let config = self.config();
-        let (mut q, _) = self.examples(using, std::slice::from_ref(query))?;
-        let mut q = q.pop().expect("one query");
-        crate::vector_check::check_query_vector(&config, using, &mut q)?;
+        let (mut q, _) = self.query_examples(&config, using, std::slice::from_ref(query))?;
+        let q = q.pop().expect("one query");
         let distance = distance_of(&config, using);
         let ids: Vec<QueryInput> = hits.iter().map(|h| QueryInput::Point(h.id)).collect();
         let (vectors, _) = self.examples(using, &ids)?;
