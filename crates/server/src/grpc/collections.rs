@@ -63,7 +63,7 @@ impl pb::collections_server::Collections for CollectionsService {
             .await
             .map_err(status)?;
         Ok(Response::new(pb::GetCollectionInfoResponse {
-            result: Some(conv::info(&info)),
+            result: Some(api::grpc::info::info(&info)),
             time: elapsed(start),
         }))
     }
