@@ -101,10 +101,9 @@ def test_writes_after_the_build_are_found(indexed):
     wait_indexed(client, name, 3000 - 100 + 200 + 200)
     # every write is found after the rebuild (exact search against local mode)
     assert recall(client, local, name, queries, search_params=models.SearchParams(exact=True)) >= 0.99
-    # the rebuilt graphs are built in parallel and their quality varies from
-    # run to run; rarely (after a seal and a merge in quick succession) it
-    # drops to ~0.9 at this beam width — a known issue under investigation
-    assert recall(client, local, name, queries, search_params=models.SearchParams(hnsw_ef=128)) >= 0.85
+    # and by the rebuilt graphs (the moved points are exact duplicates of
+    # new ones: neither may shadow the other's links)
+    assert recall(client, local, name, queries, search_params=models.SearchParams(hnsw_ef=128)) >= 0.97
 
 
 def test_kill_during_indexing_loses_nothing(tmpdir_path):

@@ -104,7 +104,10 @@ impl<'a> HnswBuilder<'a> {
             if kept.len() >= limit {
                 break;
             }
-            if kept.iter().all(|&k| self.sim(c.node, k) < c.sim) {
+            // a tie keeps the candidate: an exact duplicate of `base` would
+            // otherwise shadow every other candidate and leave `base` with a
+            // single link
+            if kept.iter().all(|&k| self.sim(c.node, k) <= c.sim) {
                 kept.push(c.node);
             }
         }
@@ -185,6 +188,11 @@ impl<'a> HnswBuilder<'a> {
         for l in ((level + 1)..=top as usize).rev() {
             cur = greedy(cur, |n, buf| self.neighbors(n, l, buf), sim);
         }
+        // first the links of `node` on every level, then the reverse links:
+        // until those exist no search can reach `node`, so none sees it
+        // half-linked (a walk entering it on a level it has no links yet
+        // would stop there) and no reverse link to it is overwritten
+        let mut chosen: Vec<(usize, Vec<u32>)> = Vec::with_capacity(level + 1);
         for l in (0..=level.min(top as usize)).rev() {
             let mut found = with_visited(self.offsets.len(), |visited| {
                 search_layer(
@@ -204,15 +212,27 @@ impl<'a> HnswBuilder<'a> {
                 found.sort_by(|a, b| b.cmp(a));
             }
             let limit = self.max_links(l);
-            let selected = self.select(&found, self.params.m.max(limit / 2));
-            {
-                let mut guard = self.upper[node as usize].write();
-                if l == 0 {
-                    self.store0(node, &selected);
+            chosen.push((l, self.select(&found, self.params.m.max(limit / 2))));
+            if let Some(best) = found.first() {
+                // the next level's walk compares in the walk's own scale
+                cur = Cand {
+                    sim: sim(best.node),
+                    node: best.node,
+                };
+            }
+        }
+        {
+            let mut guard = self.upper[node as usize].write();
+            for (l, selected) in &chosen {
+                if *l == 0 {
+                    self.store0(node, selected);
                 } else {
                     guard[l - 1] = selected.clone();
                 }
             }
+        }
+        for (l, selected) in chosen {
+            let limit = self.max_links(l);
             for &s in &selected {
                 let mut guard = self.upper[s as usize].write();
                 let mut list = if l == 0 {
@@ -241,13 +261,6 @@ impl<'a> HnswBuilder<'a> {
                 } else {
                     guard[l - 1] = list;
                 }
-            }
-            if let Some(best) = found.first() {
-                // the next level's walk compares in the walk's own scale
-                cur = Cand {
-                    sim: sim(best.node),
-                    node: best.node,
-                };
             }
         }
         if level > top as usize {

@@ -273,3 +273,65 @@ fn save_load_round_trip() {
     std::fs::write(&path, &bytes[..50]).expect("write");
     assert!(HnswIndex::load(&path).is_err());
 }
+
+/// Nodes reachable from the entry over level-0 links.
+fn reachable0(index: &HnswIndex) -> usize {
+    let Some(entry) = index.entry else {
+        return 0;
+    };
+    let mut seen = vec![false; index.len()];
+    let mut stack = vec![entry];
+    seen[entry as usize] = true;
+    let mut count = 1;
+    while let Some(n) = stack.pop() {
+        for &l in index.links0(n) {
+            if !seen[l as usize] {
+                seen[l as usize] = true;
+                count += 1;
+                stack.push(l);
+            }
+        }
+    }
+    count
+}
+
+/// Exact duplicates (a point moved onto another's vector, re-uploads) and
+/// parallel insertion leave no node unreachable, and a duplicate's search
+/// finds all its copies.
+#[test]
+fn duplicates_in_parallel_builds_stay_reachable() {
+    let (distinct, copies, dim) = (700, 3, 12);
+    let base = dataset(distinct, dim, 17);
+    // copies of a vector interleaved with the others, as writes arrive
+    let data: Vec<f32> = (0..copies).flat_map(|_| base.iter().copied()).collect();
+    let n = distinct * copies;
+    let store = DenseData::from_flat(Element::F32, dim, &data);
+    let v = DenseVectors {
+        data: store.as_slice(),
+        dim,
+        distance: Distance::Cosine,
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(4)
+        .build()
+        .expect("pool");
+    for seed in 0..4 {
+        let params = HnswParams {
+            m: 8,
+            ef_construct: 32,
+            seed,
+            deterministic: false,
+        };
+        let index = pool.install(|| HnswBuilder::new(params, v, (0..n as u32).collect()).build());
+        assert_eq!(reachable0(&index), n, "seed {seed}: unreachable nodes");
+        let mut missed = 0;
+        for i in 0..distinct {
+            let qq = DenseQuery::F32(base[i * dim..(i + 1) * dim].to_vec());
+            let found = index.search(copies, 64, |o| v.similarity_to(&qq, o), |_| true);
+            missed += (0..copies)
+                .filter(|c| !found.iter().any(|h| h.offset as usize == c * distinct + i))
+                .count();
+        }
+        assert!(missed <= n / 100, "seed {seed}: {missed} copies not found");
+    }
+}
