@@ -223,7 +223,7 @@ impl Collection {
         let holder = self.shard.read();
         let sample = holder.filtered_from(None, None).find_map(|(_, s, o)| {
             s.payload_of(o).and_then(|p| {
-                path.leaf_values(p)
+                path.leaf_values(&p)
                     .into_iter()
                     .find(|v| !v.is_null())
                     .cloned()

@@ -52,10 +52,25 @@ fn read_bits(path: &str, n: usize) -> Vec<bool> {
 }
 
 fn peak_rss_mb() -> f64 {
+    status_mb("VmHWM")
+}
+
+/// Resident memory now and at its peak, on stderr (`bench/run` keeps only
+/// stdout): where the memory goes, stage by stage.
+fn trace_rss(stage: &str) {
+    eprintln!(
+        "rss {stage}: {:.0} MB (peak {:.0} MB)",
+        status_mb("VmRSS"),
+        status_mb("VmHWM")
+    );
+}
+
+/// A `/proc/self/status` field in MB.
+fn status_mb(field: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmHWM")).map(|l| {
+            s.lines().find(|l| l.starts_with(field)).map(|l| {
                 l.split_whitespace()
                     .nth(1)
                     .unwrap_or("0")
@@ -159,6 +174,7 @@ fn main() {
         let v: NamedVectors = [(String::new(), Vector::Dense(v))].into();
         segment.upsert(1, PointId::Num(i as u64), v, payload);
     }
+    trace_rss("loaded");
     // BENCH_THREADS=1: only the single-thread pass; BENCH_GRAPH=path: load
     // the graph from that file if it exists (else build and save it), for
     // profiling searches without rebuilding
@@ -232,6 +248,7 @@ fn main() {
             segment.install_blocks("", built);
         }
         let build = t.elapsed().as_secs_f64();
+        trace_rss("built");
         println!(
             "{}",
             serde_json::json!({"engine": engine, "kind": "build", "threads": threads, "seconds": build, "kernels": segment::distance::kernels().name})

@@ -17,6 +17,7 @@ use crate::selector::{PayloadSelector, VectorSelector};
 use crate::vector_storage::{Element, VectorKind, VectorStorage};
 use crate::vectors::NamedVectors;
 use crate::{Payload, PointId};
+use payloads::Payloads;
 
 const MAGIC: &[u8; 8] = b"VZSEG003";
 
@@ -46,7 +47,7 @@ pub struct Segment {
     versions: Vec<u64>,
     /// Operation that last changed each offset's vectors.
     vector_versions: Vec<u64>,
-    payloads: Vec<Payload>,
+    payloads: Payloads,
     /// Shared with graph builds of a sealed segment, which read the vectors
     /// without a lock while the segment keeps taking deletions and payload
     /// changes; writes copy them only if a build still holds them.
@@ -195,7 +196,7 @@ impl Segment {
         let has_vector = |name: &str| self.vectors.get(name).is_some_and(|s| s.has(offset));
         filter.check(&PointView {
             id: self.offset_ids[at],
-            payload: &self.payloads[at],
+            payload: &self.payloads.get(at),
             vector_names: &has_vector,
             text: Some(&self.payload_index),
         })
@@ -220,7 +221,7 @@ impl Segment {
         Record {
             id,
             version: self.versions[at],
-            payload: payload.apply(&self.payloads[at]),
+            payload: payload.apply(&self.payloads.get(at)),
             vectors,
         }
     }
@@ -235,7 +236,7 @@ impl Segment {
                 self.offset_ids.push(Some(id));
                 self.versions.push(0);
                 self.vector_versions.push(0);
-                self.payloads.push(Payload::new());
+                self.payloads.push_empty();
                 self.id_map.insert(id, o);
                 o
             }
@@ -244,8 +245,9 @@ impl Segment {
         self.versions[at] = op;
         self.vector_versions[at] = op;
         self.mark_vectors_changed(offset);
-        self.payloads[at] = payload;
-        self.payload_index.update(offset, &self.payloads[at]);
+        let old = self.indexed_payload(at);
+        self.payload_index.update(offset, &old, &payload);
+        self.payloads.set(at, &payload);
         let mut vectors = vectors;
         for (name, storage) in self.vectors_mut() {
             storage.set(offset, vectors.remove(name));
@@ -262,9 +264,20 @@ impl Segment {
         // the vectors stay in their slot (a sealed segment's vectors never
         // change) until a vacuum rewrites the segment
         self.offset_ids[at] = None;
-        self.payloads[at] = Payload::new();
-        self.payload_index.remove(offset);
+        let old = self.indexed_payload(at);
+        self.payload_index.remove(offset, &old);
+        self.payloads.clear(at);
         true
+    }
+
+    /// The stored payload of slot `at` when payload indexes need it to
+    /// unindex it (empty otherwise: nothing is parsed).
+    fn indexed_payload(&self, at: usize) -> Payload {
+        if self.payload_index.is_empty() {
+            Payload::new()
+        } else {
+            self.payloads.get(at)
+        }
     }
 
     fn touch(&mut self, op: u64, id: PointId) -> Option<usize> {
@@ -315,14 +328,16 @@ impl Segment {
         let Some(at) = self.touch(op, id) else {
             return false;
         };
-        let target = &mut self.payloads[at];
+        let old = self.payloads.get(at);
+        let mut target = old.clone();
         match key {
-            Some(path) => path.merge_at(target, payload),
+            Some(path) => path.merge_at(&mut target, payload),
             None => payload.iter().for_each(|(k, v)| {
                 target.insert(k.clone(), v.clone());
             }),
         }
-        self.payload_index.update(at as u32, &self.payloads[at]);
+        self.payload_index.update(at as u32, &old, &target);
+        self.payloads.set(at, &target);
         self.payload_touched.insert(at as u32);
         true
     }
@@ -332,8 +347,9 @@ impl Segment {
         let Some(at) = self.touch(op, id) else {
             return false;
         };
-        self.payloads[at] = payload;
-        self.payload_index.update(at as u32, &self.payloads[at]);
+        let old = self.indexed_payload(at);
+        self.payload_index.update(at as u32, &old, &payload);
+        self.payloads.set(at, &payload);
         self.payload_touched.insert(at as u32);
         true
     }
@@ -343,8 +359,11 @@ impl Segment {
         let Some(at) = self.touch(op, id) else {
             return false;
         };
-        keys.iter().for_each(|k| k.remove(&mut self.payloads[at]));
-        self.payload_index.update(at as u32, &self.payloads[at]);
+        let old = self.payloads.get(at);
+        let mut target = old.clone();
+        keys.iter().for_each(|k| k.remove(&mut target));
+        self.payload_index.update(at as u32, &old, &target);
+        self.payloads.set(at, &target);
         self.payload_touched.insert(at as u32);
         true
     }
@@ -365,7 +384,7 @@ impl Segment {
         let points = self
             .id_map
             .values()
-            .map(|&o| (o, &self.payloads[o as usize]));
+            .map(|&o| (o, self.payloads.get(o as usize)));
         self.payload_index
             .create(field, schema, points)
             .map_err(SegmentError::BadInput)
@@ -415,9 +434,7 @@ impl Segment {
                 w.u32(offset);
                 w.point_id(id);
                 w.u64(self.versions[at]);
-                let payload = serde_json::to_vec(&self.payloads[at])
-                    .map_err(|e| SegmentError::BadInput(e.to_string()))?;
-                w.bytes(&payload);
+                w.bytes(self.payloads.raw(at));
                 let present: Vec<_> = self
                     .vectors
                     .iter()
@@ -492,7 +509,7 @@ impl Segment {
         segment.offset_ids = vec![None; slots];
         segment.versions = vec![0; slots];
         segment.vector_versions = vec![0; slots];
-        segment.payloads = vec![Payload::new(); slots];
+        segment.payloads = Payloads::with_slots(slots);
         for _ in 0..points {
             let offset = r.u32()?;
             let id = r.point_id()?;
@@ -512,8 +529,10 @@ impl Segment {
             segment.id_map.insert(id, offset);
             segment.versions[at] = point_version;
             segment.vector_versions[at] = point_version;
-            segment.payload_index.update(offset, &payload);
-            segment.payloads[at] = payload;
+            segment
+                .payload_index
+                .update(offset, &Payload::new(), &payload);
+            segment.payloads.set(at, &payload);
             for (name, storage) in segment.vectors_mut() {
                 storage.set(offset, vectors.remove(name));
             }
@@ -573,6 +592,7 @@ pub fn write_atomically_with(
 }
 
 pub mod graph;
+mod payloads;
 pub mod query;
 pub mod search;
 #[cfg(test)]

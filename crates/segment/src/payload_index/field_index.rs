@@ -83,7 +83,8 @@ enum Data {
 pub struct FieldIndex {
     schema: PayloadFieldSchema,
     data: Data,
-    /// Keys stored per offset, to remove them again.
+    /// A text index's tokens per offset (lengths and term frequencies for
+    /// BM25); other indexes find what to remove from the old payload.
     stored: HashMap<u32, Vec<IndexKey>>,
     /// Offsets with at least one indexed value.
     indexed: RoaringBitmap,
@@ -259,17 +260,22 @@ impl FieldIndex {
         if unread {
             self.others.insert(offset);
         }
-        if !keys.is_empty() {
+        if !keys.is_empty() && matches!(self.data, Data::Text { .. }) {
             self.stored.insert(offset, keys);
         }
     }
 
-    /// Forgets everything indexed for `offset`.
-    pub fn remove(&mut self, offset: u32) {
+    /// Forgets everything indexed for `offset`, whose leaf values were
+    /// `old` (what [`FieldIndex::add`] was given for it).
+    pub fn remove(&mut self, offset: u32, old: &[&Value]) {
         let keys = self.stored.remove(&offset).unwrap_or_default();
         match &mut self.data {
-            Data::Keys(map) => {
-                for k in keys {
+            Data::Keys(_) => {
+                let old: Vec<IndexKey> = old.iter().filter_map(|v| self.key_of(v)).collect();
+                let Data::Keys(map) = &mut self.data else {
+                    unreachable!("matched above")
+                };
+                for k in old {
                     if let Some(bm) = map.get_mut(&k) {
                         bm.remove(offset);
                         if bm.is_empty() {

@@ -73,16 +73,16 @@ impl PayloadIndex {
     }
 
     /// Creates (or replaces) the index on `field` and fills it from `points`.
-    pub fn create<'a>(
+    pub fn create<P: std::borrow::Borrow<Payload>>(
         &mut self,
         field: &str,
         schema: PayloadFieldSchema,
-        points: impl Iterator<Item = (u32, &'a Payload)>,
+        points: impl Iterator<Item = (u32, P)>,
     ) -> Result<(), String> {
         let path = JsonPath::parse(field)?;
         let mut index = FieldIndex::new(schema);
         for (offset, payload) in points {
-            index.add(offset, &path.leaf_values(payload));
+            index.add(offset, &path.leaf_values(payload.borrow()));
         }
         self.fields.insert(field.to_string(), (path, index));
         Ok(())
@@ -93,18 +93,23 @@ impl PayloadIndex {
         self.fields.remove(field).is_some()
     }
 
-    /// Re-indexes one point after its payload changed.
-    pub fn update(&mut self, offset: u32, payload: &Payload) {
+    /// Whether no field is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    /// Re-indexes one point whose payload changed from `old` to `new`.
+    pub fn update(&mut self, offset: u32, old: &Payload, new: &Payload) {
         for (path, index) in self.fields.values_mut() {
-            index.remove(offset);
-            index.add(offset, &path.leaf_values(payload));
+            index.remove(offset, &path.leaf_values(old));
+            index.add(offset, &path.leaf_values(new));
         }
     }
 
-    /// Forgets a deleted point.
-    pub fn remove(&mut self, offset: u32) {
-        for (_, index) in self.fields.values_mut() {
-            index.remove(offset);
+    /// Forgets a deleted point whose payload was `old`.
+    pub fn remove(&mut self, offset: u32, old: &Payload) {
+        for (path, index) in self.fields.values_mut() {
+            index.remove(offset, &path.leaf_values(old));
         }
     }
 

@@ -273,8 +273,9 @@ impl Segment {
     }
 
     /// The payload of a live offset.
-    pub fn payload_of(&self, offset: u32) -> Option<&crate::Payload> {
-        self.id_of(offset).map(|_| &self.payloads[offset as usize])
+    pub fn payload_of(&self, offset: u32) -> Option<crate::Payload> {
+        self.id_of(offset)
+            .map(|_| self.payloads.get(offset as usize))
     }
 
     /// The external id of a live offset.
