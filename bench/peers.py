@@ -28,6 +28,8 @@ def load(d):
     return meta, base, qs, gts, masks
 
 
+# BENCH_THREADS=1: only the single-thread pass (as for the Rust bench)
+THREADS = (1,) if os.environ.get("BENCH_THREADS") == "1" else (1, 2)
 # the edge engine's name in the report (BENCH_ENGINE: a variant's name)
 EDGE = os.environ.get("BENCH_ENGINE", "qdrant-edge")
 FILTER_NAMES = {"f1": "1%", "f10": "10%", "c1": "1% corr", "c10": "10% corr"}
@@ -50,7 +52,7 @@ def exact_filtered_gt(base, q, mask, k=10):
 def run_hnswlib(base, qs, gts, masks):
     import hnswlib
 
-    for threads in (1, 2):
+    for threads in THREADS:
         index = hnswlib.Index(space="ip", dim=base.shape[1])
         index.init_index(max_elements=len(base), M=M, ef_construction=EFC, random_seed=42)
         index.set_num_threads(threads)
@@ -68,7 +70,7 @@ def run_hnswlib(base, qs, gts, masks):
 def run_faiss(base, qs, gts, masks):
     import faiss
 
-    for threads in (1, 2):
+    for threads in THREADS:
         faiss.omp_set_num_threads(threads)
         index = faiss.IndexHNSWFlat(base.shape[1], M, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = EFC
@@ -86,7 +88,7 @@ def run_faiss(base, qs, gts, masks):
 def run_usearch(base, qs, gts, masks):
     from usearch.index import Index
 
-    for threads in (1, 2):
+    for threads in THREADS:
         index = Index(ndim=base.shape[1], metric="ip", dtype="f32", connectivity=M, expansion_add=EFC)
         t = time.perf_counter()
         index.add(np.arange(len(base)), base, threads=threads)
@@ -102,7 +104,7 @@ def run_usearch(base, qs, gts, masks):
 def run_qdrant_edge(base, qs, gts, masks):
     import qdrant_edge as qe
 
-    for threads in (1, 2):
+    for threads in THREADS:
         path = tempfile.mkdtemp(prefix="edge-")
         config = qe.EdgeConfig(
             vectors=qe.EdgeVectorParams(size=base.shape[1], distance=qe.Distance.Dot),

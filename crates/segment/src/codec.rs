@@ -75,53 +75,86 @@ impl Writer {
     }
 }
 
-/// Reads little-endian values from a byte slice, failing on truncation.
-pub struct Reader<'a> {
-    data: &'a [u8],
-    pos: usize,
+/// Reads little-endian values from a byte source (a slice, or a buffered
+/// file streamed without holding it whole), failing on truncation.
+pub struct Reader<R> {
+    src: R,
+    /// Bytes left in the source.
+    remaining: u64,
 }
 
-impl<'a> Reader<'a> {
+impl<'a> Reader<&'a [u8]> {
     /// Starts reading `data` from its first byte.
     pub fn new(data: &'a [u8]) -> Self {
-        Reader { data, pos: 0 }
+        Reader::from_read(data, data.len() as u64)
     }
+}
+
+impl<R: std::io::Read> Reader<R> {
+    /// Reads the next `len` bytes of `src`.
+    pub fn from_read(src: R, len: u64) -> Self {
+        Reader {
+            src,
+            remaining: len,
+        }
+    }
+
     /// Whether every byte was consumed.
     pub fn is_empty(&self) -> bool {
-        self.pos >= self.data.len()
+        self.remaining == 0
     }
-    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.data.len());
-        let end = end.ok_or_else(|| SegmentError::Corrupted("unexpected end of data".into()))?;
-        let out = &self.data[self.pos..end];
-        self.pos = end;
+
+    fn fill(&mut self, buf: &mut [u8]) -> Result<()> {
+        if buf.len() as u64 > self.remaining {
+            return Err(SegmentError::Corrupted("unexpected end of data".into()));
+        }
+        self.src.read_exact(buf).map_err(|e| match e.kind() {
+            std::io::ErrorKind::UnexpectedEof => {
+                SegmentError::Corrupted("unexpected end of data".into())
+            }
+            _ => SegmentError::Io(e),
+        })?;
+        self.remaining -= buf.len() as u64;
+        Ok(())
+    }
+
+    /// The next `n` bytes (checked against what is left before anything is
+    /// allocated).
+    fn take(&mut self, n: usize) -> Result<Vec<u8>> {
+        if n as u64 > self.remaining {
+            return Err(SegmentError::Corrupted("unexpected end of data".into()));
+        }
+        let mut out = vec![0; n];
+        self.fill(&mut out)?;
         Ok(out)
     }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N]> {
+        let mut out = [0; N];
+        self.fill(&mut out)?;
+        Ok(out)
+    }
+
     /// Reads a byte.
     pub fn u8(&mut self) -> Result<u8> {
-        Ok(self.take(1)?[0])
+        Ok(self.array::<1>()?[0])
     }
     /// Reads a u32.
     pub fn u32(&mut self) -> Result<u32> {
-        Ok(u32::from_le_bytes(
-            self.take(4)?.try_into().expect("4 bytes"),
-        ))
+        Ok(u32::from_le_bytes(self.array()?))
     }
     /// Reads a u64.
     pub fn u64(&mut self) -> Result<u64> {
-        Ok(u64::from_le_bytes(
-            self.take(8)?.try_into().expect("8 bytes"),
-        ))
+        Ok(u64::from_le_bytes(self.array()?))
     }
     /// Reads a length-prefixed byte string.
-    pub fn bytes(&mut self) -> Result<&'a [u8]> {
+    pub fn bytes(&mut self) -> Result<Vec<u8>> {
         let n = self.u32()? as usize;
         self.take(n)
     }
     /// Reads a length-prefixed UTF-8 string.
     pub fn str(&mut self) -> Result<String> {
-        String::from_utf8(self.bytes()?.to_vec())
-            .map_err(|e| SegmentError::Corrupted(e.to_string()))
+        String::from_utf8(self.bytes()?).map_err(|e| SegmentError::Corrupted(e.to_string()))
     }
     /// Reads a length-prefixed f32 slice.
     pub fn f32s(&mut self) -> Result<Vec<f32>> {
@@ -139,9 +172,7 @@ impl<'a> Reader<'a> {
     pub fn point_id(&mut self) -> Result<PointId> {
         match self.u8()? {
             0 => Ok(PointId::Num(self.u64()?)),
-            1 => Ok(PointId::Uuid(uuid::Uuid::from_bytes(
-                self.take(16)?.try_into().expect("16 bytes"),
-            ))),
+            1 => Ok(PointId::Uuid(uuid::Uuid::from_bytes(self.array()?))),
             t => Err(SegmentError::Corrupted(format!("unknown point id tag {t}"))),
         }
     }

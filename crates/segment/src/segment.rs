@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::{BufWriter, Write};
+use std::io::{BufReader, BufWriter, Read, Write};
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::Arc;
@@ -454,21 +454,45 @@ impl Segment {
 
     /// Reads a segment written by [`Segment::save`].
     pub fn load(path: &Path) -> Result<Segment> {
-        let data = fs::read(path)?;
-        if data.len() < MAGIC.len() + 4 || &data[..MAGIC.len()] != MAGIC {
-            return Err(SegmentError::Corrupted(format!(
-                "{} is not a segment file",
-                path.display()
-            )));
+        // two sequential passes, neither holding the file in memory: the
+        // checksum first (nothing is trusted before it), then the points
+        let len = fs::metadata(path)?.len();
+        let not_segment =
+            || SegmentError::Corrupted(format!("{} is not a segment file", path.display()));
+        if len < (MAGIC.len() + 4) as u64 {
+            return Err(not_segment());
         }
-        let (body, crc) = data.split_at(data.len() - 4);
-        if crc32fast::hash(body) != u32::from_le_bytes(crc.try_into().expect("4 bytes")) {
-            return Err(SegmentError::Corrupted(format!(
-                "checksum mismatch in {}",
-                path.display()
-            )));
+        let body_len = len - 4;
+        {
+            let mut file = fs::File::open(path)?;
+            let mut magic = [0u8; MAGIC.len()];
+            file.read_exact(&mut magic)?;
+            if &magic != MAGIC {
+                return Err(not_segment());
+            }
+            let mut hasher = crc32fast::Hasher::new();
+            hasher.update(&magic);
+            let mut left = body_len - MAGIC.len() as u64;
+            let mut buf = vec![0u8; 1 << 20];
+            while left > 0 {
+                let n = left.min(buf.len() as u64) as usize;
+                file.read_exact(&mut buf[..n])?;
+                hasher.update(&buf[..n]);
+                left -= n as u64;
+            }
+            let mut crc = [0u8; 4];
+            file.read_exact(&mut crc)?;
+            if hasher.finalize() != u32::from_le_bytes(crc) {
+                return Err(SegmentError::Corrupted(format!(
+                    "checksum mismatch in {}",
+                    path.display()
+                )));
+            }
         }
-        let mut r = Reader::new(&body[MAGIC.len()..]);
+        let file = BufReader::with_capacity(1 << 20, fs::File::open(path)?);
+        let mut r = Reader::from_read(file, body_len);
+        // the magic, checked above
+        r.u64()?;
         let version = r.u64()?;
         let mut schema = BTreeMap::new();
         for _ in 0..r.u32()? {
@@ -494,7 +518,7 @@ impl Segment {
             schema.insert(name, kind);
         }
         let mut segment = Segment::new(&schema);
-        let indexes: BTreeMap<String, PayloadFieldSchema> = serde_json::from_slice(r.bytes()?)
+        let indexes: BTreeMap<String, PayloadFieldSchema> = serde_json::from_slice(&r.bytes()?)
             .map_err(|e| SegmentError::Corrupted(e.to_string()))?;
         for (field, index) in indexes {
             segment.create_index(0, &field, index)?;
@@ -514,7 +538,7 @@ impl Segment {
             let offset = r.u32()?;
             let id = r.point_id()?;
             let point_version = r.u64()?;
-            let payload: Payload = serde_json::from_slice(r.bytes()?)
+            let payload: Payload = serde_json::from_slice(&r.bytes()?)
                 .map_err(|e| SegmentError::Corrupted(e.to_string()))?;
             let mut vectors = NamedVectors::new();
             for _ in 0..r.u32()? {

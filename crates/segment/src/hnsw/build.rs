@@ -271,6 +271,53 @@ impl<'a> HnswBuilder<'a> {
         }
     }
 
+    /// Gives every level-0 node without incoming links one from its own
+    /// nearest linked neighbour. Link pruning can leave such orphans, and
+    /// concurrent inserts more often:
+    /// two copies of one vector inserted at once do not see each other, pick
+    /// the same neighbours, and each neighbour's link pruning keeps only one
+    /// copy. The slot taken is a free one, else the one to the neighbour's
+    /// least similar node that is no more similar than the orphan (a copy
+    /// is as similar) and keeps another incoming link: no node loses its
+    /// last one, and no closer link is given up.
+    fn link_orphans(&self) {
+        let n = self.offsets.len();
+        let Some((entry, _)) = *self.entry.lock() else {
+            return;
+        };
+        let mut incoming = vec![0u32; n];
+        for node in 0..n as u32 {
+            for l in self.load0(node) {
+                incoming[l as usize] += 1;
+            }
+        }
+        let m0 = self.params.m * 2;
+        for u in 0..n as u32 {
+            if incoming[u as usize] > 0 || u == entry {
+                continue;
+            }
+            for v in self.load0(u) {
+                let mut list = self.load0(v);
+                if list.len() < m0 {
+                    list.push(u);
+                } else if let Some((slot, _)) = (0..list.len())
+                    .filter(|&i| incoming[list[i] as usize] > 1)
+                    .map(|i| (i, self.sim(v, list[i])))
+                    .filter(|&(_, sim)| sim <= self.sim(v, u))
+                    .min_by(|a, b| a.1.total_cmp(&b.1))
+                {
+                    incoming[list[slot] as usize] -= 1;
+                    list[slot] = u;
+                } else {
+                    continue;
+                }
+                incoming[u as usize] += 1;
+                self.store0(v, &list);
+                break;
+            }
+        }
+    }
+
     /// Inserts every node and freezes the graph.
     pub fn build(self) -> HnswIndex {
         let n = self.offsets.len() as u32;
@@ -282,6 +329,7 @@ impl<'a> HnswBuilder<'a> {
         } else {
             (1..n).into_par_iter().for_each(|node| self.insert(node));
         }
+        self.link_orphans();
         let m0 = self.params.m * 2;
         let layer0: Vec<u32> = self.links0.into_iter().map(AtomicU32::into_inner).collect();
         let counts0: Vec<u16> = self

@@ -315,7 +315,8 @@ fn duplicates_in_parallel_builds_stay_reachable() {
         .num_threads(4)
         .build()
         .expect("pool");
-    for seed in 0..4 {
+    // unrepaired, about one build in ten lost a node here
+    for seed in 0..16 {
         let params = HnswParams {
             m: 8,
             ef_construct: 32,

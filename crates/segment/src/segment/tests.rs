@@ -114,11 +114,22 @@ fn save_and_load_round_trip() {
             loaded.record(o2, &PayloadSelector::All, &VectorSelector::All)
         );
     }
-    let mut bytes = std::fs::read(&path).unwrap();
-    bytes[12] ^= 0xff;
-    std::fs::write(&path, bytes).unwrap();
-    assert!(matches!(
-        Segment::load(&path),
-        Err(SegmentError::Corrupted(_))
-    ));
+    // damage anywhere, truncation, a foreign file: refused before any
+    // point is read
+    let good = std::fs::read(&path).unwrap();
+    let damaged = |edit: &dyn Fn(&mut Vec<u8>)| {
+        let mut bytes = good.clone();
+        edit(&mut bytes);
+        std::fs::write(&path, &bytes).unwrap();
+        Segment::load(&path)
+    };
+    for result in [
+        damaged(&|b| b[12] ^= 0xff),
+        damaged(&|b| *b.last_mut().unwrap() ^= 1),
+        damaged(&|b| b.truncate(b.len() - 9)),
+        damaged(&|b| b.truncate(10)),
+        damaged(&|b| b[0] = b'X'),
+    ] {
+        assert!(matches!(result, Err(SegmentError::Corrupted(_))));
+    }
 }
