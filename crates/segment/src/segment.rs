@@ -221,7 +221,7 @@ impl Segment {
         Record {
             id,
             version: self.versions[at],
-            payload: payload.apply(&self.payloads.get(at)),
+            payload: payload.apply(|| self.payloads.get(at)),
             vectors,
         }
     }

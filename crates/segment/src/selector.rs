@@ -20,12 +20,14 @@ pub enum PayloadSelector {
 }
 
 impl PayloadSelector {
-    /// Applies the selector; `None` when no payload is to be returned.
-    pub fn apply(&self, payload: &Payload) -> Option<Payload> {
+    /// Applies the selector to the payload `load` reads (called only when
+    /// some payload is to be returned); `None` when none is.
+    pub fn apply(&self, load: impl FnOnce() -> Payload) -> Option<Payload> {
         match self {
-            PayloadSelector::All => Some(payload.clone()),
+            PayloadSelector::All => Some(load()),
             PayloadSelector::None => None,
             PayloadSelector::Include(paths) => {
+                let payload = load();
                 let mut out = Map::new();
                 for path in paths {
                     if let Some(v) = payload.get(path.head()) {
@@ -36,7 +38,7 @@ impl PayloadSelector {
                 Some(out)
             }
             PayloadSelector::Exclude(paths) => {
-                let mut out = payload.clone();
+                let mut out = load();
                 paths.iter().for_each(|p| p.remove(&mut out));
                 Some(out)
             }
@@ -122,14 +124,17 @@ mod tests {
         };
         let inc = PayloadSelector::Include(paths(&["a.b", "d[].e", "missing"]));
         assert_eq!(
-            Value::Object(inc.apply(p).unwrap()),
+            Value::Object(inc.apply(|| p.clone()).unwrap()),
             json!({"a": {"b": 1}, "d": [{"e": 1}]})
         );
         let exc = PayloadSelector::Exclude(paths(&["a.c", "g"]));
         assert_eq!(
-            Value::Object(exc.apply(p).unwrap()),
+            Value::Object(exc.apply(|| p.clone()).unwrap()),
             json!({"a": {"b": 1}, "d": [{"e": 1, "f": 2}]})
         );
-        assert_eq!(PayloadSelector::None.apply(p), None);
+        assert_eq!(
+            PayloadSelector::None.apply(|| unreachable!("nothing to read")),
+            None
+        );
     }
 }

@@ -237,26 +237,23 @@ fn text_params_pb(p: &Value) -> pb::TextIndexParams {
             languages: vec![lang.clone()],
             custom: Vec::new(),
         },
-        other => pb::StopwordsSet {
-            languages: other
-                .get("languages")
-                .and_then(Value::as_array)
-                .map(|l| {
-                    l.iter()
-                        .filter_map(|x| x.as_str().map(String::from))
-                        .collect()
-                })
-                .unwrap_or_default(),
-            custom: other
-                .get("custom")
-                .and_then(Value::as_array)
-                .map(|l| {
-                    l.iter()
-                        .filter_map(|x| x.as_str().map(String::from))
-                        .collect()
-                })
-                .unwrap_or_default(),
-        },
+        other => {
+            let strings = |key: &str| -> Vec<String> {
+                other
+                    .get(key)
+                    .and_then(Value::as_array)
+                    .map(|l| {
+                        l.iter()
+                            .filter_map(|x| x.as_str().map(String::from))
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            };
+            pb::StopwordsSet {
+                languages: strings("languages"),
+                custom: strings("custom"),
+            }
+        }
     });
     let stemmer = p.get("stemmer").map(|st| pb::StemmingAlgorithm {
         stemming_params: Some(match s(st, "language") {

@@ -89,8 +89,8 @@ impl Collection {
             };
             hit.payload = hit
                 .payload
-                .as_ref()
-                .and_then(|p| request.with_payload.apply(p));
+                .take()
+                .and_then(|p| request.with_payload.apply(|| p));
             for id in ids {
                 let at = *index.entry(id.clone()).or_insert_with(|| {
                     out.push(Group {

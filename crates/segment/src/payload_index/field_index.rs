@@ -268,14 +268,13 @@ impl FieldIndex {
     /// Forgets everything indexed for `offset`, whose leaf values were
     /// `old` (what [`FieldIndex::add`] was given for it).
     pub fn remove(&mut self, offset: u32, old: &[&Value]) {
-        let keys = self.stored.remove(&offset).unwrap_or_default();
+        let keys = match self.data {
+            Data::Keys(_) => old.iter().filter_map(|v| self.key_of(v)).collect(),
+            _ => self.stored.remove(&offset).unwrap_or_default(),
+        };
         match &mut self.data {
-            Data::Keys(_) => {
-                let old: Vec<IndexKey> = old.iter().filter_map(|v| self.key_of(v)).collect();
-                let Data::Keys(map) = &mut self.data else {
-                    unreachable!("matched above")
-                };
-                for k in old {
+            Data::Keys(map) => {
+                for k in keys {
                     if let Some(bm) = map.get_mut(&k) {
                         bm.remove(offset);
                         if bm.is_empty() {
