@@ -12,6 +12,7 @@ pub mod distance;
 pub mod error;
 pub mod filter;
 pub mod hnsw;
+pub mod huge_pages;
 pub mod json_path;
 pub mod payload_index;
 pub mod point_id;

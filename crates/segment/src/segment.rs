@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{BufReader, BufWriter, Read, Write};
-use std::ops::Bound;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -17,6 +16,7 @@ use crate::selector::{PayloadSelector, VectorSelector};
 use crate::vector_storage::{Element, VectorKind, VectorStorage};
 use crate::vectors::NamedVectors;
 use crate::{Payload, PointId};
+use ids::IdTracker;
 use payloads::Payloads;
 
 const MAGIC: &[u8; 8] = b"VZSEG003";
@@ -42,8 +42,7 @@ pub struct Record {
 #[derive(Debug, Default)]
 pub struct Segment {
     version: u64,
-    id_map: BTreeMap<PointId, u32>,
-    offset_ids: Vec<Option<PointId>>,
+    ids: IdTracker,
     versions: Vec<u64>,
     /// Operation that last changed each offset's vectors.
     vector_versions: Vec<u64>,
@@ -95,12 +94,12 @@ impl Segment {
 
     /// Number of deleted points whose slots the segment still holds.
     pub fn deleted_count(&self) -> usize {
-        self.offset_ids.len() - self.id_map.len()
+        self.ids.slots() - self.ids.len()
     }
 
     /// Number of slots (live and deleted points).
     pub fn slots(&self) -> usize {
-        self.offset_ids.len()
+        self.ids.slots()
     }
 
     /// The highest operation number applied.
@@ -115,14 +114,14 @@ impl Segment {
 
     /// Number of live points.
     pub fn points_count(&self) -> usize {
-        self.id_map.len()
+        self.ids.len()
     }
 
     /// Number of live points that have the vector `name`.
     pub fn vectors_count(&self, name: &str) -> usize {
         self.vectors
             .get(name)
-            .map_or(0, |s| self.id_map.values().filter(|&&o| s.has(o)).count())
+            .map_or(0, |s| self.ids.live_offsets().filter(|&o| s.has(o)).count())
     }
 
     /// Whether the dense vectors of `name` are served from a mapped file.
@@ -179,15 +178,12 @@ impl Segment {
 
     /// The internal offset of a live point.
     pub fn offset(&self, id: PointId) -> Option<u32> {
-        self.id_map.get(&id).copied()
+        self.ids.get(id)
     }
 
     /// Live points in id order, starting at `from` (inclusive).
     pub fn iter_from(&self, from: Option<PointId>) -> impl Iterator<Item = (PointId, u32)> + '_ {
-        let lower = from.map_or(Bound::Unbounded, Bound::Included);
-        self.id_map
-            .range((lower, Bound::Unbounded))
-            .map(|(id, off)| (*id, *off))
+        self.ids.iter_from(from)
     }
 
     /// Whether the point at `offset` satisfies `filter`.
@@ -195,7 +191,7 @@ impl Segment {
         let at = offset as usize;
         let has_vector = |name: &str| self.vectors.get(name).is_some_and(|s| s.has(offset));
         filter.check(&PointView {
-            id: self.offset_ids[at],
+            id: self.ids.id_of(offset),
             payload: &self.payloads.get(at),
             vector_names: &has_vector,
             text: Some(&self.payload_index),
@@ -210,7 +206,7 @@ impl Segment {
         vectors: &VectorSelector,
     ) -> Record {
         let at = offset as usize;
-        let id = self.offset_ids[at].expect("offset of a live point");
+        let id = self.ids.id_of(offset).expect("offset of a live point");
         let vectors = (*vectors != VectorSelector::None).then(|| {
             self.vectors
                 .iter()
@@ -229,16 +225,13 @@ impl Segment {
     /// Stores a point, replacing all vectors and the payload of an existing one.
     pub fn upsert(&mut self, op: u64, id: PointId, vectors: NamedVectors, payload: Payload) {
         self.bump_version(op);
-        let offset = match self.id_map.get(&id) {
-            Some(&o) => o,
+        let offset = match self.ids.get(id) {
+            Some(o) => o,
             None => {
-                let o = self.offset_ids.len() as u32;
-                self.offset_ids.push(Some(id));
                 self.versions.push(0);
                 self.vector_versions.push(0);
                 self.payloads.push_empty();
-                self.id_map.insert(id, o);
-                o
+                self.ids.push(id)
             }
         };
         let at = offset as usize;
@@ -257,13 +250,12 @@ impl Segment {
     /// Deletes a point; returns whether it existed.
     pub fn delete(&mut self, op: u64, id: PointId) -> bool {
         self.bump_version(op);
-        let Some(offset) = self.id_map.remove(&id) else {
+        let Some(offset) = self.ids.remove(id) else {
             return false;
         };
         let at = offset as usize;
         // the vectors stay in their slot (a sealed segment's vectors never
         // change) until a vacuum rewrites the segment
-        self.offset_ids[at] = None;
         let old = self.indexed_payload(at);
         self.payload_index.remove(offset, &old);
         self.payloads.clear(at);
@@ -282,7 +274,7 @@ impl Segment {
 
     fn touch(&mut self, op: u64, id: PointId) -> Option<usize> {
         self.bump_version(op);
-        let at = *self.id_map.get(&id)? as usize;
+        let at = self.ids.get(id)? as usize;
         self.versions[at] = op;
         Some(at)
     }
@@ -382,9 +374,9 @@ impl Segment {
     pub fn create_index(&mut self, op: u64, field: &str, schema: PayloadFieldSchema) -> Result<()> {
         self.bump_version(op);
         let points = self
-            .id_map
-            .values()
-            .map(|&o| (o, self.payloads.get(o as usize)));
+            .ids
+            .live_offsets()
+            .map(|o| (o, self.payloads.get(o as usize)));
         self.payload_index
             .create(field, schema, points)
             .map_err(SegmentError::BadInput)
@@ -426,10 +418,10 @@ impl Segment {
             let indexes = serde_json::to_vec(&self.payload_index.schema())
                 .map_err(|e| SegmentError::BadInput(e.to_string()))?;
             w.bytes(&indexes);
-            w.u64(self.id_map.len() as u64);
-            w.u32(self.offset_ids.len() as u32);
+            w.u64(self.ids.len() as u64);
+            w.u32(self.ids.slots() as u32);
             emit(&mut w, out)?;
-            for (&id, &offset) in &self.id_map {
+            for (id, offset) in self.ids.iter_from(None) {
                 let at = offset as usize;
                 w.u32(offset);
                 w.point_id(id);
@@ -530,7 +522,7 @@ impl Segment {
         }
         // slots keep their offsets (graphs refer to them); deleted ones stay
         // empty
-        segment.offset_ids = vec![None; slots];
+        segment.ids = IdTracker::with_slots(slots);
         segment.versions = vec![0; slots];
         segment.vector_versions = vec![0; slots];
         segment.payloads = Payloads::with_slots(slots);
@@ -546,11 +538,9 @@ impl Segment {
                 vectors.insert(name, r.vector()?);
             }
             let at = offset as usize;
-            if at >= slots || segment.offset_ids[at].is_some() || segment.id_map.contains_key(&id) {
+            if !segment.ids.place(offset, id) {
                 return Err(SegmentError::Corrupted(format!("bad slot {offset}")));
             }
-            segment.offset_ids[at] = Some(id);
-            segment.id_map.insert(id, offset);
             segment.versions[at] = point_version;
             segment.vector_versions[at] = point_version;
             segment
@@ -561,6 +551,7 @@ impl Segment {
                 storage.set(offset, vectors.remove(name));
             }
         }
+        segment.ids.compact();
         segment.version = version;
         Ok(segment)
     }
@@ -616,6 +607,7 @@ pub fn write_atomically_with(
 }
 
 pub mod graph;
+mod ids;
 mod payloads;
 pub mod query;
 pub mod search;

@@ -71,9 +71,10 @@ impl VectorKind {
     }
 }
 
-/// Bytes per chunk of dense storage: large enough for long sequential
-/// scans, small enough that growing never copies much.
-const CHUNK_BYTES: usize = 4 << 20;
+/// Bytes per chunk of dense storage (at most): large enough for long
+/// sequential scans and mostly whole 2 MiB huge pages, small enough that
+/// growing never copies much (a chunk's unwritten tail takes no memory).
+const CHUNK_BYTES: usize = 16 << 20;
 
 /// Dense elements, `dim` per offset, in the storage's type: in RAM as
 /// fixed-size chunks (a power of two of vectors each, so an offset splits
@@ -260,12 +261,28 @@ impl DenseData {
         }
         self.load_into_ram();
         let len = self.width() << self.shift;
+        // a storage past its first chunk is a large one: its next chunks
+        // are backed by huge pages (asked before the zeroed, still unwritten
+        // memory is first touched)
+        let large = slots > 1 << self.shift;
         while self.slots() < slots {
-            match &mut self.chunks {
-                Chunks::F32(c) => c.push(vec![0.0; len]),
-                Chunks::F16(c) => c.push(vec![f16::ZERO; len]),
-                Chunks::U8(c) => c.push(vec![0; len]),
+            let (ptr, bytes) = match &mut self.chunks {
+                Chunks::F32(c) => {
+                    c.push(vec![0.0; len]);
+                    (c[c.len() - 1].as_ptr() as *const u8, len * 4)
+                }
+                Chunks::F16(c) => {
+                    c.push(vec![f16::ZERO; len]);
+                    (c[c.len() - 1].as_ptr() as *const u8, len * 2)
+                }
+                Chunks::U8(c) => {
+                    c.push(vec![0; len]);
+                    (c[c.len() - 1].as_ptr(), len)
+                }
                 Chunks::Mapped { .. } => unreachable!("copied to RAM above"),
+            };
+            if large {
+                crate::huge_pages::advise(ptr, bytes);
             }
         }
     }

@@ -62,9 +62,10 @@ impl<'a> HnswBuilder<'a> {
         HnswBuilder {
             params,
             vectors,
-            links0: (0..offsets.len() * m0)
-                .map(|_| AtomicU32::new(EMPTY))
-                .collect(),
+            links0: crate::huge_pages::collect(
+                offsets.len() * m0,
+                std::iter::repeat_with(|| AtomicU32::new(EMPTY)),
+            ),
             counts0: (0..offsets.len()).map(|_| AtomicU16::new(0)).collect(),
             offsets,
             levels,
@@ -134,8 +135,14 @@ impl<'a> HnswBuilder<'a> {
         let m0 = self.params.m * 2;
         let at = node as usize * m0;
         let used = list.len().min(m0);
+        let old = self.counts0[node as usize].load(Ordering::Relaxed) as usize;
         for (slot, &l) in self.links0[at..at + used].iter().zip(list) {
             slot.store(l, Ordering::Relaxed);
+        }
+        // the slots after the used ones stay empty: a finished graph's rows
+        // end at the first empty slot
+        for slot in &self.links0[at + used..at + old.max(used)] {
+            slot.store(EMPTY, Ordering::Relaxed);
         }
         self.counts0[node as usize].store(used as u16, Ordering::Relaxed);
     }
@@ -332,19 +339,14 @@ impl<'a> HnswBuilder<'a> {
         self.link_orphans();
         let m0 = self.params.m * 2;
         let layer0: Vec<u32> = self.links0.into_iter().map(AtomicU32::into_inner).collect();
-        let counts0: Vec<u16> = self
-            .counts0
-            .into_iter()
-            .map(AtomicU16::into_inner)
-            .collect();
         let upper: Vec<Vec<Vec<u32>>> = self.upper.into_iter().map(RwLock::into_inner).collect();
         HnswIndex {
             m: self.params.m,
             m0,
+            identity: super::is_identity(&self.offsets),
             offsets: self.offsets,
             levels: self.levels,
             layer0: super::Links::Owned(layer0),
-            counts0,
             upper,
             entry: self.entry.into_inner().map(|(e, _)| e),
         }

@@ -1,9 +1,11 @@
 //! Hierarchical navigable small-world graph over dense vectors.
 //!
 //! Graph nodes are numbered `0..n` and map to segment offsets through
-//! `offsets`. Level 0 keeps its links in one flat array with `m0` fixed slots
-//! per node (unused slots hold `u32::MAX`); the few nodes on upper levels keep
-//! theirs in small vectors. Building inserts nodes in parallel (rayon) with a
+//! `offsets` (skipped when node `i` is offset `i`, as in a segment without
+//! deletions). Level 0 keeps its links in one flat array with `m0` fixed
+//! slots per node, used from the front (the first unused slot holds
+//! `u32::MAX`: a walk reads one row and nothing else); the few nodes on
+//! upper levels keep theirs in small vectors. Building inserts nodes in parallel (rayon) with a
 //! lock per node, or sequentially for reproducible graphs in tests.
 
 mod build;
@@ -181,12 +183,12 @@ pub struct HnswIndex {
     m0: usize,
     /// Segment offset of each node.
     offsets: Vec<u32>,
+    /// Whether node `i` is segment offset `i` for every node.
+    identity: bool,
     /// Top level of each node.
     levels: Vec<u8>,
-    /// `m0` slots per node.
+    /// `m0` slots per node, the used ones first.
     layer0: Links,
-    /// Used level-0 slots per node.
-    counts0: Vec<u16>,
     /// Links of levels `1..=levels[node]` for nodes above level 0.
     upper: Vec<Vec<Vec<u32>>>,
     entry: Option<u32>,
@@ -214,6 +216,11 @@ impl std::ops::Deref for Links {
 /// Marks an unused slot in the flat level-0 array.
 const EMPTY: u32 = u32::MAX;
 
+/// Whether `offsets` maps every node to the offset of its own number.
+fn is_identity(offsets: &[u32]) -> bool {
+    offsets.iter().enumerate().all(|(i, &o)| o as usize == i)
+}
+
 impl HnswIndex {
     /// Number of nodes.
     pub fn len(&self) -> usize {
@@ -234,7 +241,17 @@ impl HnswIndex {
     #[inline]
     fn links0(&self, node: u32) -> &[u32] {
         let at = node as usize * self.m0;
-        &self.layer0[at..at + self.counts0[node as usize] as usize]
+        let row = &self.layer0[at..at + self.m0];
+        &row[..row.iter().position(|&l| l == EMPTY).unwrap_or(self.m0)]
+    }
+
+    /// The segment offset of a node.
+    #[inline]
+    fn offset_of(&self, node: u32) -> u32 {
+        match self.identity {
+            true => node,
+            false => self.offsets[node as usize],
+        }
     }
 
     /// Links of a node on `level`.

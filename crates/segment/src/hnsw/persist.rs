@@ -66,9 +66,9 @@ impl HnswIndex {
         self.offsets
             .iter()
             .for_each(|o| buf.extend_from_slice(&o.to_le_bytes()));
-        self.counts0
-            .iter()
-            .for_each(|c| buf.extend_from_slice(&c.to_le_bytes()));
+        (0..n as u32).for_each(|node| {
+            buf.extend_from_slice(&(self.links0(node).len() as u16).to_le_bytes())
+        });
         pad4(&mut buf);
         buf.extend_from_slice(&self.levels);
         pad4(&mut buf);
@@ -156,27 +156,42 @@ impl HnswIndex {
         {
             return Err(corrupted(path, "links out of range"));
         }
-        let layer0 = if cfg!(target_endian = "little") {
+        // rows must hold their links first and nothing after them (files of
+        // older builds may keep stale links past the count: copied clean)
+        let slot = |i: usize| {
+            u32::from_le_bytes(
+                body[layer0_start + i * 4..layer0_start + i * 4 + 4]
+                    .try_into()
+                    .expect("4 bytes"),
+            )
+        };
+        let clean = counts0.iter().enumerate().all(|(node, &c)| {
+            let row = node * m0;
+            (0..c as usize).all(|i| slot(row + i) != super::EMPTY)
+                && (c as usize..m0).all(|i| slot(row + i) == super::EMPTY)
+        });
+        let layer0 = if cfg!(target_endian = "little") && clean {
             Links::Mapped(Arc::new(MappedLinks {
                 map,
                 start: layer0_start,
                 len: n * m0,
             }))
         } else {
-            Links::Owned(
-                body[layer0_start..layer0_start + n * m0 * 4]
-                    .chunks_exact(4)
-                    .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
-                    .collect(),
-            )
+            Links::Owned(crate::huge_pages::collect(
+                n * m0,
+                (0..n * m0).map(|i| match i % m0 < counts0[i / m0] as usize {
+                    true => slot(i),
+                    false => super::EMPTY,
+                }),
+            ))
         };
         let index = HnswIndex {
             m,
             m0,
+            identity: super::is_identity(&offsets),
             offsets,
             levels,
             layer0,
-            counts0,
             upper,
             entry: (entry != u32::MAX).then_some(entry),
         };

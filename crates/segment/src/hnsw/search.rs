@@ -148,7 +148,7 @@ impl HnswIndex {
         let Some(entry) = self.entry else {
             return Vec::new();
         };
-        let sim = |node: u32| sim_to_offset(self.offsets[node as usize]);
+        let sim = |node: u32| sim_to_offset(self.offset_of(node));
         let mut cur = Cand {
             sim: sim(entry),
             node: entry,
@@ -167,8 +167,8 @@ impl HnswIndex {
                 visited,
                 |n, buf| buf.extend_from_slice(self.links0(n)),
                 sim,
-                |n| accept(self.offsets[n as usize]),
-                |n| prefetch(self.offsets[n as usize]),
+                |n| accept(self.offset_of(n)),
+                |n| prefetch(self.offset_of(n)),
             )
         });
         found
@@ -176,7 +176,7 @@ impl HnswIndex {
             .take(top)
             .map(|c| ScoredOffset {
                 similarity: c.sim,
-                offset: self.offsets[c.node as usize],
+                offset: self.offset_of(c.node),
             })
             .collect()
     }

@@ -274,6 +274,78 @@ fn save_load_round_trip() {
     assert!(HnswIndex::load(&path).is_err());
 }
 
+/// Level-0 rows hold their links first and only empty slots after them
+/// (walks stop at the first empty slot); a file whose rows keep stale
+/// links past their counts loads clean.
+#[test]
+fn rows_end_at_the_first_empty_slot() {
+    let (n, dim) = (1200, 12);
+    let data = dataset(n, dim, 9);
+    let store = DenseData::from_flat(Element::F32, dim, &data);
+    let v = DenseVectors {
+        data: store.as_slice(),
+        dim,
+        distance: Distance::Cosine,
+    };
+    let index = HnswBuilder::new(HnswParams::default(), v, (0..n as u32).collect()).build();
+    assert!(index.identity);
+    let m0 = index.m0;
+    let short = (0..n as u32)
+        .find(|&node| index.links0(node).len() < m0)
+        .expect("a node with a free slot");
+    for node in 0..n as u32 {
+        let row = &index.layer0[node as usize * m0..(node as usize + 1) * m0];
+        let used = index.links0(node).len();
+        assert!(used > 0, "node {node} has links");
+        assert!(row[used..].iter().all(|&l| l == EMPTY));
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("graph.bin");
+    index.save(&path).expect("save");
+    // a stale link after the count of `short`, with the checksum redone
+    let mut bytes = std::fs::read(&path).expect("read");
+    let layer0_at = 24 + n * 4 + (n * 2).next_multiple_of(4) + n.next_multiple_of(4);
+    let slot = layer0_at + (short as usize * m0 + m0 - 1) * 4;
+    bytes[slot..slot + 4].copy_from_slice(&7u32.to_le_bytes());
+    let body = bytes.len() - 4;
+    let crc = crc32fast::hash(&bytes[..body]);
+    bytes[body..].copy_from_slice(&crc.to_le_bytes());
+    std::fs::write(&path, &bytes).expect("write");
+    let loaded = HnswIndex::load(&path).expect("load");
+    assert!(matches!(loaded.layer0, Links::Owned(_)));
+    assert_eq!(loaded.layer0[..], index.layer0[..]);
+}
+
+/// A graph over some of the offsets (node `i` is not offset `i`) answers
+/// with those offsets only.
+#[test]
+fn graphs_over_some_offsets_map_nodes_back() {
+    let (n, dim) = (2000, 16);
+    let data = dataset(n, dim, 3);
+    let store = DenseData::from_flat(Element::F32, dim, &data);
+    let v = DenseVectors {
+        data: store.as_slice(),
+        dim,
+        distance: Distance::Dot,
+    };
+    let odd: Vec<u32> = (0..n as u32).filter(|o| o % 2 == 1).collect();
+    let index = HnswBuilder::new(HnswParams::default(), v, odd).build();
+    assert!(!index.identity);
+    let mut hits = 0;
+    for q in data.chunks(dim).take(50) {
+        let qq = DenseQuery::F32(q.to_vec());
+        let found: Vec<u32> = index
+            .search(10, 64, |o| v.similarity_to(&qq, o), |_| true)
+            .into_iter()
+            .map(|h| h.offset)
+            .collect();
+        assert!(found.iter().all(|o| o % 2 == 1), "{found:?}");
+        let truth = brute(&v, n, q, 10, |o| o % 2 == 1);
+        hits += truth.iter().filter(|o| found.contains(o)).count();
+    }
+    assert!(hits as f64 / 500.0 > 0.95, "recall {}", hits as f64 / 500.0);
+}
+
 /// Nodes reachable from the entry over level-0 links.
 fn reachable0(index: &HnswIndex) -> usize {
     let Some(entry) = index.entry else {

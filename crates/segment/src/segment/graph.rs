@@ -216,9 +216,9 @@ impl Segment {
             return 0;
         };
         let graph = self.graphs.get(name);
-        self.id_map
-            .values()
-            .filter(|&&o| storage.has(o) && graph.is_none_or(|g| !self.is_fresh(g, o)))
+        self.ids
+            .live_offsets()
+            .filter(|&o| storage.has(o) && graph.is_none_or(|g| !self.is_fresh(g, o)))
             .count()
     }
 
@@ -227,9 +227,9 @@ impl Segment {
         let Some(graph) = self.graphs.get(name) else {
             return 0;
         };
-        self.id_map
-            .values()
-            .filter(|&&o| self.is_fresh(graph, o))
+        self.ids
+            .live_offsets()
+            .filter(|&o| self.is_fresh(graph, o))
             .count()
     }
 
@@ -240,13 +240,11 @@ impl Segment {
         if !matches!(storage, VectorStorage::Dense { .. }) {
             return None;
         }
-        let mut offsets: Vec<u32> = self
-            .id_map
-            .values()
-            .copied()
+        let offsets: Vec<u32> = self
+            .ids
+            .live_offsets()
             .filter(|&o| storage.has(o))
             .collect();
-        offsets.sort_unstable();
         Some(GraphSource {
             vectors: Arc::clone(&self.vectors),
             name: name.to_string(),
@@ -500,7 +498,7 @@ impl Segment {
             filter.and_then(|f| self.candidates_for(f))
         };
         let accept = |o: u32| {
-            self.id_of(o).is_some()
+            self.ids.is_live(o)
                 && !graph.stale.contains(o)
                 && match &exact_set {
                     Some(set) => set.contains(o),
@@ -551,7 +549,7 @@ impl Segment {
             }
         }
         let exact_match = |o: u32| {
-            self.id_of(o).is_some()
+            self.ids.is_live(o)
                 && present.get(o as usize).copied().unwrap_or(false)
                 && exact_set.as_ref().map_or_else(
                     || filter.is_none_or(|f| self.matches(o, f)),

@@ -98,13 +98,7 @@ impl Segment {
             Some(bm) if bm.len() * Self::CANDIDATE_SHARE < self.points_count() as u64 + 1 => {
                 let mut picked: Vec<(PointId, u32)> = bm
                     .iter()
-                    .filter_map(|o| {
-                        self.offset_ids
-                            .get(o as usize)
-                            .copied()
-                            .flatten()
-                            .map(|id| (id, o))
-                    })
+                    .filter_map(|o| self.ids.id_of(o).map(|id| (id, o)))
                     .filter(|(id, _)| from.is_none_or(|f| *id >= f))
                     .collect();
                 picked.sort_unstable_by_key(|p| p.0);
@@ -133,10 +127,7 @@ impl Segment {
         match self.candidates(Some(f)) {
             Some(bm) => bm
                 .iter()
-                .filter(|&o| {
-                    self.offset_ids.get(o as usize).copied().flatten().is_some()
-                        && self.matches(o, f)
-                })
+                .filter(|&o| self.ids.is_live(o) && self.matches(o, f))
                 .count(),
             None => self
                 .iter_from(None)
@@ -280,6 +271,6 @@ impl Segment {
 
     /// The external id of a live offset.
     pub fn id_of(&self, offset: u32) -> Option<PointId> {
-        self.offset_ids.get(offset as usize).copied().flatten()
+        self.ids.id_of(offset)
     }
 }

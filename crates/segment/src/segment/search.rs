@@ -106,7 +106,7 @@ impl Segment {
         };
         let mut df: HashMap<u32, u32> = HashMap::new();
         let mut n = 0u32;
-        for &offset in self.id_map.values() {
+        for offset in self.ids.live_offsets() {
             if let Some(Some(v)) = data.get(offset as usize) {
                 n += 1;
                 for i in &v.indices {
@@ -215,8 +215,8 @@ impl Segment {
         match filter {
             None => {
                 // slots in order: the vectors are read front to back
-                for (offset, id) in self.offset_ids.iter().enumerate() {
-                    if id.is_some() {
+                for offset in 0..self.ids.slots() {
+                    if self.ids.is_live(offset as u32) {
                         if let Some(similarity) = score(offset as u32) {
                             best.push(ScoredOffset {
                                 similarity,
