@@ -65,9 +65,18 @@ impl Collection {
     }
 
     fn with_config(dir: &Path, config: CollectionConfig) -> Result<Collection> {
+        let graphs_on_disk = config
+            .params
+            .vectors
+            .iter()
+            .map(|(name, _)| name)
+            .filter(|name| crate::optimizer::hnsw_config(&config, name).on_disk == Some(true))
+            .map(str::to_string)
+            .collect();
         let shard = Shard::open(
             &dir.join("0"),
             &storage_schema(&config),
+            &graphs_on_disk,
             config.wal_config.wal_capacity_mb,
         )?;
         Ok(Collection {

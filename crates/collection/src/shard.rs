@@ -91,10 +91,12 @@ fn key_of(file: &str) -> Option<u64> {
 impl Shard {
     /// Opens the shard in `dir`, replaying logged operations newer than the
     /// saved segments. `schema` names the vector storages the configuration
-    /// expects.
+    /// expects; the graphs of the vectors in `graphs_on_disk` are mapped
+    /// from their files, the others read into memory.
     pub fn open(
         dir: &Path,
         schema: &BTreeMap<String, VectorKind>,
+        graphs_on_disk: &HashSet<String>,
         wal_capacity_mb: u64,
     ) -> Result<Shard> {
         let seg_dir = dir.join(SEGMENTS_DIR);
@@ -111,7 +113,12 @@ impl Shard {
             for entry in &manifest.sealed {
                 let mut held = load(entry.key)?;
                 for (name, file) in &entry.graphs {
-                    match HnswIndex::load(&seg_dir.join(file)) {
+                    let path = seg_dir.join(file);
+                    let loaded = match graphs_on_disk.contains(name) {
+                        true => HnswIndex::load(&path),
+                        false => HnswIndex::load_in_ram(&path),
+                    };
+                    match loaded {
                         Ok(index) => {
                             held.segment.install_graph(name, index, None, u64::MAX);
                             held.graph_files.insert(name.clone(), file.clone());
@@ -121,7 +128,12 @@ impl Shard {
                     }
                 }
                 for (name, block, file) in &entry.blocks {
-                    match HnswIndex::load(&seg_dir.join(file)) {
+                    let path = seg_dir.join(file);
+                    let loaded = match graphs_on_disk.contains(name) {
+                        true => HnswIndex::load(&path),
+                        false => HnswIndex::load_in_ram(&path),
+                    };
+                    match loaded {
                         Ok(index) => {
                             held.segment
                                 .install_blocks(name, vec![(block.clone(), index)]);

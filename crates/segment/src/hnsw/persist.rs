@@ -90,8 +90,18 @@ impl HnswIndex {
     }
 
     /// Reads a graph written by [`HnswIndex::save`], mapping its level-0
-    /// links.
+    /// links (an `on_disk` graph: served from the page cache).
     pub fn load(path: &Path) -> Result<HnswIndex> {
+        Self::read(path, true)
+    }
+
+    /// Reads a graph written by [`HnswIndex::save`] into memory (its
+    /// level-0 links in huge pages where the system offers them).
+    pub fn load_in_ram(path: &Path) -> Result<HnswIndex> {
+        Self::read(path, false)
+    }
+
+    fn read(path: &Path, mapped: bool) -> Result<HnswIndex> {
         let file = fs::File::open(path)?;
         // SAFETY: graph files are written once (to a temporary name, then
         // renamed) and never modified in place, so the mapping does not
@@ -170,7 +180,7 @@ impl HnswIndex {
             (0..c as usize).all(|i| slot(row + i) != super::EMPTY)
                 && (c as usize..m0).all(|i| slot(row + i) == super::EMPTY)
         });
-        let layer0 = if cfg!(target_endian = "little") && clean {
+        let layer0 = if mapped && cfg!(target_endian = "little") && clean {
             Links::Mapped(Arc::new(MappedLinks {
                 map,
                 start: layer0_start,

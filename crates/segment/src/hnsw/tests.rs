@@ -314,6 +314,9 @@ fn rows_end_at_the_first_empty_slot() {
     let loaded = HnswIndex::load(&path).expect("load");
     assert!(matches!(loaded.layer0, Links::Owned(_)));
     assert_eq!(loaded.layer0[..], index.layer0[..]);
+    let in_ram = HnswIndex::load_in_ram(&path).expect("load");
+    assert!(matches!(in_ram.layer0, Links::Owned(_)));
+    assert_eq!(in_ram.layer0[..], index.layer0[..]);
 }
 
 /// A graph over some of the offsets (node `i` is not offset `i`) answers
