@@ -122,6 +122,7 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1.0);
+    trace_rss("start");
     // vectors stream from the file into the segment: one copy in memory
     let mut base = {
         use std::io::Read;
@@ -203,7 +204,7 @@ fn main() {
             _ => None,
         };
         let index = match cached.as_ref().filter(|p| p.exists()) {
-            Some(path) => segment::hnsw::HnswIndex::load(path).expect("graph file"),
+            Some(path) => segment::hnsw::HnswIndex::load_in_ram(path).expect("graph file"),
             None => {
                 let index = pool.install(|| {
                     snapshot.build_guided(

@@ -339,7 +339,10 @@ impl<'a> HnswBuilder<'a> {
         self.link_orphans();
         let m0 = self.params.m * 2;
         let layer0: Vec<u32> = self.links0.into_iter().map(AtomicU32::into_inner).collect();
-        let upper: Vec<Vec<Vec<u32>>> = self.upper.into_iter().map(RwLock::into_inner).collect();
+        let mut upper = super::Upper::default();
+        for (node, lists) in self.upper.into_iter().enumerate() {
+            upper.push(node as u32, lists.into_inner());
+        }
         HnswIndex {
             m: self.params.m,
             m0,

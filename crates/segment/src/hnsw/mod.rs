@@ -189,8 +189,8 @@ pub struct HnswIndex {
     levels: Vec<u8>,
     /// `m0` slots per node, the used ones first.
     layer0: Links,
-    /// Links of levels `1..=levels[node]` for nodes above level 0.
-    upper: Vec<Vec<Vec<u32>>>,
+    /// Links of levels `1..=levels[node]` of the nodes above level 0.
+    upper: Upper,
     entry: Option<u32>,
 }
 
@@ -210,6 +210,45 @@ impl std::ops::Deref for Links {
             Links::Owned(v) => v,
             Links::Mapped(m) => m.as_slice(),
         }
+    }
+}
+
+/// The links above level 0, kept for the few nodes that have some (about
+/// one in `m`): a per-node table would cost more than the links.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Upper {
+    /// Nodes with upper levels, ascending.
+    nodes: Vec<u32>,
+    /// Their links on levels `1..`, in the order of `nodes`.
+    lists: Vec<Vec<Vec<u32>>>,
+}
+
+impl Upper {
+    /// Adds the upper-level links of `node` (above every node added so
+    /// far); nodes without upper levels are skipped.
+    fn push(&mut self, node: u32, levels: Vec<Vec<u32>>) {
+        debug_assert!(self.nodes.last().is_none_or(|&last| last < node));
+        if !levels.is_empty() {
+            self.nodes.push(node);
+            self.lists.push(levels);
+        }
+    }
+
+    /// Links of `node` on `level` (at least 1).
+    fn links(&self, node: u32, level: usize) -> &[u32] {
+        self.nodes
+            .binary_search(&node)
+            .ok()
+            .and_then(|i| self.lists[i].get(level - 1))
+            .map_or(&[][..], Vec::as_slice)
+    }
+
+    /// Nodes with upper levels and their links, by node.
+    fn iter(&self) -> impl Iterator<Item = (u32, &[Vec<u32>])> {
+        self.nodes
+            .iter()
+            .copied()
+            .zip(self.lists.iter().map(Vec::as_slice))
     }
 }
 
@@ -260,9 +299,7 @@ impl HnswIndex {
         if level == 0 {
             self.links0(node)
         } else {
-            self.upper[node as usize]
-                .get(level - 1)
-                .map_or(&[][..], Vec::as_slice)
+            self.upper.links(node, level)
         }
     }
 

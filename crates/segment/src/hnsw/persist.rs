@@ -75,8 +75,8 @@ impl HnswIndex {
         self.layer0
             .iter()
             .for_each(|l| buf.extend_from_slice(&l.to_le_bytes()));
-        for (node, levels) in self.upper.iter().enumerate() {
-            debug_assert_eq!(levels.len(), self.levels[node] as usize);
+        for (node, levels) in self.upper.iter() {
+            debug_assert_eq!(levels.len(), self.levels[node as usize] as usize);
             for links in levels {
                 buf.extend_from_slice(&(links.len() as u32).to_le_bytes());
                 links
@@ -144,8 +144,8 @@ impl HnswIndex {
         pos += n.next_multiple_of(4);
         let layer0_start = pos;
         pos += n * m0 * 4;
-        let mut upper = Vec::with_capacity(n);
-        for &level in &levels {
+        let mut upper = super::Upper::default();
+        for (node, &level) in levels.iter().enumerate() {
             let mut node_levels = Vec::with_capacity(level as usize);
             for _ in 0..level {
                 let len = u32_at(&mut pos)? as usize;
@@ -158,11 +158,14 @@ impl HnswIndex {
                 pos += len * 4;
                 node_levels.push(links);
             }
-            upper.push(node_levels);
+            upper.push(node as u32, node_levels);
         }
         if counts0.iter().any(|&c| c as usize > m0)
             || (entry != u32::MAX && entry as usize >= n)
-            || upper.iter().flatten().flatten().any(|&l| l as usize >= n)
+            || upper
+                .iter()
+                .flat_map(|(_, lists)| lists.iter().flatten())
+                .any(|&l| l as usize >= n)
         {
             return Err(corrupted(path, "links out of range"));
         }

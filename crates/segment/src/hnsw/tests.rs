@@ -411,3 +411,22 @@ fn duplicates_in_parallel_builds_stay_reachable() {
         assert!(missed <= n / 100, "seed {seed}: {missed} copies not found");
     }
 }
+
+/// Upper-level links are kept only for nodes that have upper levels.
+#[test]
+fn upper_links_are_sparse() {
+    let mut upper = Upper::default();
+    upper.push(2, vec![vec![5, 7], vec![9]]);
+    upper.push(4, Vec::new());
+    upper.push(8, vec![vec![2]]);
+    assert_eq!(upper.nodes, [2, 8]);
+    assert_eq!(upper.links(2, 1), [5, 7]);
+    assert_eq!(upper.links(2, 2), [9]);
+    assert_eq!(upper.links(2, 3), [] as [u32; 0]);
+    assert_eq!(upper.links(4, 1), [] as [u32; 0]);
+    assert_eq!(upper.links(8, 1), [2]);
+    assert_eq!(
+        upper.iter().map(|(n, l)| (n, l.len())).collect::<Vec<_>>(),
+        [(2, 2), (8, 1)]
+    );
+}
