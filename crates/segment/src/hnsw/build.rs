@@ -14,6 +14,8 @@ pub struct HnswBuilder<'a> {
     params: HnswParams,
     vectors: DenseVectors<'a>,
     offsets: Vec<u32>,
+    /// Whether node `i` is offset `i` for every node.
+    identity: bool,
     levels: Vec<u8>,
     /// Level-0 links in one flat array, `m0` slots per node (read and
     /// written under the node's lock in `upper`).
@@ -67,6 +69,7 @@ impl<'a> HnswBuilder<'a> {
                 std::iter::repeat_with(|| AtomicU32::new(EMPTY)),
             ),
             counts0: (0..offsets.len()).map(|_| AtomicU16::new(0)).collect(),
+            identity: super::is_identity(&offsets),
             offsets,
             levels,
             upper,
@@ -84,9 +87,18 @@ impl<'a> HnswBuilder<'a> {
         self
     }
 
+    /// The segment offset of a node.
+    #[inline]
+    fn offset_of(&self, node: u32) -> u32 {
+        match self.identity {
+            true => node,
+            false => self.offsets[node as usize],
+        }
+    }
+
     fn sim(&self, a: u32, b: u32) -> f32 {
         self.vectors
-            .similarity(self.offsets[a as usize], self.offsets[b as usize])
+            .similarity(self.offset_of(a), self.offset_of(b))
     }
 
     fn max_links(&self, level: usize) -> usize {
@@ -116,16 +128,19 @@ impl<'a> HnswBuilder<'a> {
     }
 
     fn neighbors(&self, node: u32, level: usize, buf: &mut Vec<u32>) {
-        let guard = self.upper[node as usize].read();
         if level == 0 {
+            // no lock: the slots are atomics and a row ends at its first
+            // empty slot, so a row being rewritten reads as a mix of its
+            // old and new links, every one of them a node; acquiring a link
+            // to a new node also makes the links it stored before visible
             let at = node as usize * self.params.m * 2;
-            let count = self.counts0[node as usize].load(Ordering::Relaxed) as usize;
             buf.extend(
-                self.links0[at..at + count]
+                self.links0[at..at + self.params.m * 2]
                     .iter()
-                    .map(|l| l.load(Ordering::Relaxed)),
+                    .map(|l| l.load(Ordering::Acquire))
+                    .take_while(|&l| l != EMPTY),
             );
-        } else if let Some(list) = guard.get(level - 1) {
+        } else if let Some(list) = self.upper[node as usize].read().get(level - 1) {
             buf.extend_from_slice(list);
         }
     }
@@ -137,12 +152,12 @@ impl<'a> HnswBuilder<'a> {
         let used = list.len().min(m0);
         let old = self.counts0[node as usize].load(Ordering::Relaxed) as usize;
         for (slot, &l) in self.links0[at..at + used].iter().zip(list) {
-            slot.store(l, Ordering::Relaxed);
+            slot.store(l, Ordering::Release);
         }
         // the slots after the used ones stay empty: a finished graph's rows
         // end at the first empty slot
         for slot in &self.links0[at + used..at + old.max(used)] {
-            slot.store(EMPTY, Ordering::Relaxed);
+            slot.store(EMPTY, Ordering::Release);
         }
         self.counts0[node as usize].store(used as u16, Ordering::Relaxed);
     }
@@ -178,15 +193,15 @@ impl<'a> HnswBuilder<'a> {
             let crate::vector_storage::DenseSlice::F32(t) = self.vectors.data else {
                 unreachable!("codes guide f32 builds only")
             };
-            (codes, codes.query(t.get(self.offsets[node as usize])))
+            (codes, codes.query(t.get(self.offset_of(node))))
         });
         let sim = |n: u32| match &guide {
-            Some((codes, q)) => codes.similarity(q, self.offsets[n as usize]),
+            Some((codes, q)) => codes.similarity(q, self.offset_of(n)),
             None => exact(n),
         };
         let prefetch = |n: u32| match &guide {
-            Some((codes, _)) => codes.prefetch(self.offsets[n as usize]),
-            None => self.vectors.prefetch(self.offsets[n as usize]),
+            Some((codes, _)) => codes.prefetch(self.offset_of(n)),
+            None => self.vectors.prefetch(self.offset_of(n)),
         };
         let mut cur = Cand {
             sim: sim(entry),
