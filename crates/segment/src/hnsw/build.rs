@@ -225,6 +225,13 @@ impl<'a> HnswBuilder<'a> {
                     sim,
                     |n| n != node,
                     prefetch,
+                    |n| {
+                        if l == 0 {
+                            let m0 = self.params.m * 2;
+                            let row = self.links0.as_ptr().wrapping_add(n as usize * m0);
+                            super::prefetch_range(row as *const u8, m0 * 4);
+                        }
+                    },
                 )
             });
             if guide.is_some() {

@@ -32,6 +32,9 @@ impl PartialOrd for Cand {
 
 /// Beam search on one level from `entries`, keeping the `ef` best nodes that
 /// `accept` admits (all nodes are traversed). Returns them best first.
+/// `prefetch` hints a node's vector ahead of scoring it, `prefetch_links`
+/// its links ahead of expanding it.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn search_layer(
     entries: &[Cand],
     ef: usize,
@@ -40,6 +43,7 @@ pub(crate) fn search_layer(
     sim: impl Fn(u32) -> f32,
     accept: impl Fn(u32) -> bool,
     prefetch: impl Fn(u32),
+    prefetch_links: impl Fn(u32),
 ) -> Vec<Cand> {
     let mut candidates: BinaryHeap<Cand> = BinaryHeap::new();
     let mut results: BinaryHeap<Reverse<Cand>> = BinaryHeap::new();
@@ -64,6 +68,11 @@ pub(crate) fn search_layer(
                     break;
                 }
             }
+        }
+        // the next best candidate is most likely expanded next: its links
+        // load while this one's are read and its neighbours scored
+        if let Some(next) = candidates.peek() {
+            prefetch_links(next.node);
         }
         buf.clear();
         neighbors(c.node, &mut buf);
@@ -169,6 +178,10 @@ impl HnswIndex {
                 sim,
                 |n| accept(self.offset_of(n)),
                 |n| prefetch(self.offset_of(n)),
+                |n| {
+                    let row = self.layer0.as_ptr().wrapping_add(n as usize * self.m0);
+                    super::prefetch_range(row as *const u8, self.m0 * 4)
+                },
             )
         });
         found
