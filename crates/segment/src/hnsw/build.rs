@@ -347,6 +347,105 @@ impl<'a> HnswBuilder<'a> {
         }
     }
 
+    /// Level-0 nodes reachable from the entry.
+    fn reachable0(&self, entry: u32) -> Vec<bool> {
+        let mut reached = vec![false; self.offsets.len()];
+        let mut stack = vec![entry];
+        reached[entry as usize] = true;
+        while let Some(v) = stack.pop() {
+            for l in self.load0(v) {
+                if !std::mem::replace(&mut reached[l as usize], true) {
+                    stack.push(l);
+                }
+            }
+        }
+        reached
+    }
+
+    /// Links every level-0 node that no walk from the entry can reach (a
+    /// group of copies of one vector can end up linking only among
+    /// themselves) from a reachable node near it: one with a free slot
+    /// among the nearest found by a walk, else the nearest, in place of
+    /// its least similar link whose node keeps another incoming link.
+    fn connect_unreachable(&self) {
+        let Some((entry, _)) = *self.entry.lock() else {
+            return;
+        };
+        let m0 = self.params.m * 2;
+        // each pass links at least one unreachable node (and what it
+        // reaches); a few passes settle any graph this builder makes
+        for _ in 0..8 {
+            let mut reached = self.reachable0(entry);
+            if reached.iter().all(|&r| r) {
+                return;
+            }
+            let mut incoming = vec![0u32; self.offsets.len()];
+            for node in 0..self.offsets.len() as u32 {
+                for l in self.load0(node) {
+                    incoming[l as usize] += 1;
+                }
+            }
+            for u in 0..self.offsets.len() as u32 {
+                if reached[u as usize] {
+                    continue;
+                }
+                // a walk from the entry visits reachable nodes only
+                let found = with_visited(self.offsets.len(), |visited| {
+                    search_layer(
+                        &[Cand {
+                            sim: self.sim(u, entry),
+                            node: entry,
+                        }],
+                        self.params.ef_construct,
+                        visited,
+                        |n, buf| buf.extend(self.load0(n)),
+                        |n| self.sim(u, n),
+                        |n| n != u,
+                        |n| self.vectors.prefetch(self.offset_of(n)),
+                        |_| {},
+                    )
+                });
+                let free = found.iter().find(|c| self.load0(c.node).len() < m0);
+                let attached = match free {
+                    Some(c) => {
+                        let mut list = self.load0(c.node);
+                        list.push(u);
+                        self.store0(c.node, &list);
+                        true
+                    }
+                    None => found.iter().any(|c| {
+                        let mut list = self.load0(c.node);
+                        let evict = (0..list.len())
+                            .filter(|&i| incoming[list[i] as usize] > 1)
+                            .min_by(|&a, &b| {
+                                self.sim(c.node, list[a])
+                                    .total_cmp(&self.sim(c.node, list[b]))
+                            });
+                        if let Some(i) = evict {
+                            incoming[list[i] as usize] -= 1;
+                            list[i] = u;
+                            self.store0(c.node, &list);
+                        }
+                        evict.is_some()
+                    }),
+                };
+                if attached {
+                    incoming[u as usize] += 1;
+                    // `u` and what it links to are reachable now
+                    let mut stack = vec![u];
+                    reached[u as usize] = true;
+                    while let Some(v) = stack.pop() {
+                        for l in self.load0(v) {
+                            if !std::mem::replace(&mut reached[l as usize], true) {
+                                stack.push(l);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Inserts every node and freezes the graph.
     pub fn build(self) -> HnswIndex {
         let n = self.offsets.len() as u32;
@@ -359,6 +458,7 @@ impl<'a> HnswBuilder<'a> {
             (1..n).into_par_iter().for_each(|node| self.insert(node));
         }
         self.link_orphans();
+        self.connect_unreachable();
         let m0 = self.params.m * 2;
         let layer0: Vec<u32> = self.links0.into_iter().map(AtomicU32::into_inner).collect();
         let mut upper = super::Upper::default();
