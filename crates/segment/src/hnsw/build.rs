@@ -347,11 +347,10 @@ impl<'a> HnswBuilder<'a> {
         }
     }
 
-    /// Level-0 nodes reachable from the entry.
-    fn reachable0(&self, entry: u32) -> Vec<bool> {
-        let mut reached = vec![false; self.offsets.len()];
-        let mut stack = vec![entry];
-        reached[entry as usize] = true;
+    /// Marks `from` and every level-0 node reachable from it.
+    fn mark_reachable0(&self, from: u32, reached: &mut [bool]) {
+        let mut stack = vec![from];
+        reached[from as usize] = true;
         while let Some(v) = stack.pop() {
             for l in self.load0(v) {
                 if !std::mem::replace(&mut reached[l as usize], true) {
@@ -359,7 +358,6 @@ impl<'a> HnswBuilder<'a> {
                 }
             }
         }
-        reached
     }
 
     /// Links every level-0 node that no walk from the entry can reach (a
@@ -375,7 +373,8 @@ impl<'a> HnswBuilder<'a> {
         // each pass links at least one unreachable node (and what it
         // reaches); a few passes settle any graph this builder makes
         for _ in 0..8 {
-            let mut reached = self.reachable0(entry);
+            let mut reached = vec![false; self.offsets.len()];
+            self.mark_reachable0(entry, &mut reached);
             if reached.iter().all(|&r| r) {
                 return;
             }
@@ -432,15 +431,7 @@ impl<'a> HnswBuilder<'a> {
                 if attached {
                     incoming[u as usize] += 1;
                     // `u` and what it links to are reachable now
-                    let mut stack = vec![u];
-                    reached[u as usize] = true;
-                    while let Some(v) = stack.pop() {
-                        for l in self.load0(v) {
-                            if !std::mem::replace(&mut reached[l as usize], true) {
-                                stack.push(l);
-                            }
-                        }
-                    }
+                    self.mark_reachable0(u, &mut reached);
                 }
             }
         }
