@@ -109,16 +109,15 @@ impl Shard {
                 let segment = Segment::load(&seg_dir.join(segment_file(key)))?;
                 Ok(Held::loaded(key, segment))
             };
+            let load_graph = |name: &String, file: &String| match graphs_on_disk.contains(name) {
+                true => HnswIndex::load(&seg_dir.join(file)),
+                false => HnswIndex::load_in_ram(&seg_dir.join(file)),
+            };
             let mut sealed = Vec::new();
             for entry in &manifest.sealed {
                 let mut held = load(entry.key)?;
                 for (name, file) in &entry.graphs {
-                    let path = seg_dir.join(file);
-                    let loaded = match graphs_on_disk.contains(name) {
-                        true => HnswIndex::load(&path),
-                        false => HnswIndex::load_in_ram(&path),
-                    };
-                    match loaded {
+                    match load_graph(name, file) {
                         Ok(index) => {
                             held.segment.install_graph(name, index, None, u64::MAX);
                             held.graph_files.insert(name.clone(), file.clone());
@@ -128,12 +127,7 @@ impl Shard {
                     }
                 }
                 for (name, block, file) in &entry.blocks {
-                    let path = seg_dir.join(file);
-                    let loaded = match graphs_on_disk.contains(name) {
-                        true => HnswIndex::load(&path),
-                        false => HnswIndex::load_in_ram(&path),
-                    };
-                    match loaded {
+                    match load_graph(name, file) {
                         Ok(index) => {
                             held.segment
                                 .install_blocks(name, vec![(block.clone(), index)]);

@@ -183,6 +183,17 @@ fn cast<T>(bytes: &[u8]) -> &[T] {
     unsafe { std::slice::from_raw_parts(bytes.as_ptr() as *const T, bytes.len() / size) }
 }
 
+/// Appends a chunk of `len` copies of `zero` to `chunks`; returns where
+/// its bytes start and how many there are.
+fn push_chunk<T: Clone>(chunks: &mut Vec<Vec<T>>, len: usize, zero: T) -> (*const u8, usize) {
+    chunks.push(vec![zero; len]);
+    let chunk = &chunks[chunks.len() - 1];
+    (
+        chunk.as_ptr() as *const u8,
+        std::mem::size_of_val(&chunk[..]),
+    )
+}
+
 impl DenseData {
     /// No vectors of `dim` elements of type `element`.
     pub fn new(element: Element, dim: usize) -> Self {
@@ -267,18 +278,9 @@ impl DenseData {
         let large = slots > 1 << self.shift;
         while self.slots() < slots {
             let (ptr, bytes) = match &mut self.chunks {
-                Chunks::F32(c) => {
-                    c.push(vec![0.0; len]);
-                    (c[c.len() - 1].as_ptr() as *const u8, len * 4)
-                }
-                Chunks::F16(c) => {
-                    c.push(vec![f16::ZERO; len]);
-                    (c[c.len() - 1].as_ptr() as *const u8, len * 2)
-                }
-                Chunks::U8(c) => {
-                    c.push(vec![0; len]);
-                    (c[c.len() - 1].as_ptr(), len)
-                }
+                Chunks::F32(c) => push_chunk(c, len, 0.0),
+                Chunks::F16(c) => push_chunk(c, len, f16::ZERO),
+                Chunks::U8(c) => push_chunk(c, len, 0),
                 Chunks::Mapped { .. } => unreachable!("copied to RAM above"),
             };
             if large {

@@ -13,12 +13,10 @@ use super::{DenseVectors, HnswIndex, HnswParams, EMPTY};
 pub struct HnswBuilder<'a> {
     params: HnswParams,
     vectors: DenseVectors<'a>,
-    offsets: Vec<u32>,
-    /// Whether node `i` is offset `i` for every node.
-    identity: bool,
+    offsets: super::NodeOffsets,
     levels: Vec<u8>,
-    /// Level-0 links in one flat array, `m0` slots per node (read and
-    /// written under the node's lock in `upper`).
+    /// Level-0 links in one flat array, `m0` slots per node (written under
+    /// the node's lock in `upper`, read without it).
     links0: Vec<AtomicU32>,
     /// Used level-0 slots per node.
     counts0: Vec<AtomicU16>,
@@ -69,8 +67,7 @@ impl<'a> HnswBuilder<'a> {
                 std::iter::repeat_with(|| AtomicU32::new(EMPTY)),
             ),
             counts0: (0..offsets.len()).map(|_| AtomicU16::new(0)).collect(),
-            identity: super::is_identity(&offsets),
-            offsets,
+            offsets: super::NodeOffsets::new(offsets),
             levels,
             upper,
             entry: Mutex::new(None),
@@ -90,10 +87,7 @@ impl<'a> HnswBuilder<'a> {
     /// The segment offset of a node.
     #[inline]
     fn offset_of(&self, node: u32) -> u32 {
-        match self.identity {
-            true => node,
-            false => self.offsets[node as usize],
-        }
+        self.offsets.of(node)
     }
 
     fn sim(&self, a: u32, b: u32) -> f32 {
@@ -227,9 +221,7 @@ impl<'a> HnswBuilder<'a> {
                     prefetch,
                     |n| {
                         if l == 0 {
-                            let m0 = self.params.m * 2;
-                            let row = self.links0.as_ptr().wrapping_add(n as usize * m0);
-                            super::prefetch_range(row as *const u8, m0 * 4);
+                            super::prefetch_row(&self.links0, n, self.params.m * 2);
                         }
                     },
                 )
@@ -310,18 +302,12 @@ impl<'a> HnswBuilder<'a> {
     /// is as similar) and keeps another incoming link: no node loses its
     /// last one, and no closer link is given up.
     fn link_orphans(&self) {
-        let n = self.offsets.len();
         let Some((entry, _)) = *self.entry.lock() else {
             return;
         };
-        let mut incoming = vec![0u32; n];
-        for node in 0..n as u32 {
-            for l in self.load0(node) {
-                incoming[l as usize] += 1;
-            }
-        }
+        let mut incoming = self.incoming0();
         let m0 = self.params.m * 2;
-        for u in 0..n as u32 {
+        for u in 0..self.offsets.len() as u32 {
             if incoming[u as usize] > 0 || u == entry {
                 continue;
             }
@@ -329,11 +315,8 @@ impl<'a> HnswBuilder<'a> {
                 let mut list = self.load0(v);
                 if list.len() < m0 {
                     list.push(u);
-                } else if let Some((slot, _)) = (0..list.len())
-                    .filter(|&i| incoming[list[i] as usize] > 1)
-                    .map(|i| (i, self.sim(v, list[i])))
-                    .filter(|&(_, sim)| sim <= self.sim(v, u))
-                    .min_by(|a, b| a.1.total_cmp(&b.1))
+                } else if let Some(slot) =
+                    self.weakest_link(v, &list, &incoming, Some(self.sim(v, u)))
                 {
                     incoming[list[slot] as usize] -= 1;
                     list[slot] = u;
@@ -345,6 +328,35 @@ impl<'a> HnswBuilder<'a> {
                 break;
             }
         }
+    }
+
+    /// Number of level-0 links into each node.
+    fn incoming0(&self) -> Vec<u32> {
+        let mut incoming = vec![0u32; self.offsets.len()];
+        for node in 0..self.offsets.len() as u32 {
+            for l in self.load0(node) {
+                incoming[l as usize] += 1;
+            }
+        }
+        incoming
+    }
+
+    /// The slot of `v`'s level-0 `list` that may give way to a new link:
+    /// the one to `v`'s least similar node (among those no more similar
+    /// than `at_most`, if given) whose node keeps another incoming link.
+    fn weakest_link(
+        &self,
+        v: u32,
+        list: &[u32],
+        incoming: &[u32],
+        at_most: Option<f32>,
+    ) -> Option<usize> {
+        (0..list.len())
+            .filter(|&i| incoming[list[i] as usize] > 1)
+            .map(|i| (i, self.sim(v, list[i])))
+            .filter(|&(_, sim)| at_most.is_none_or(|max| sim <= max))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(i, _)| i)
     }
 
     /// Marks `from` and every level-0 node reachable from it.
@@ -378,12 +390,7 @@ impl<'a> HnswBuilder<'a> {
             if reached.iter().all(|&r| r) {
                 return;
             }
-            let mut incoming = vec![0u32; self.offsets.len()];
-            for node in 0..self.offsets.len() as u32 {
-                for l in self.load0(node) {
-                    incoming[l as usize] += 1;
-                }
-            }
+            let mut incoming = self.incoming0();
             for u in 0..self.offsets.len() as u32 {
                 if reached[u as usize] {
                     continue;
@@ -414,12 +421,7 @@ impl<'a> HnswBuilder<'a> {
                     }
                     None => found.iter().any(|c| {
                         let mut list = self.load0(c.node);
-                        let evict = (0..list.len())
-                            .filter(|&i| incoming[list[i] as usize] > 1)
-                            .min_by(|&a, &b| {
-                                self.sim(c.node, list[a])
-                                    .total_cmp(&self.sim(c.node, list[b]))
-                            });
+                        let evict = self.weakest_link(c.node, &list, &incoming, None);
                         if let Some(i) = evict {
                             incoming[list[i] as usize] -= 1;
                             list[i] = u;
@@ -459,7 +461,6 @@ impl<'a> HnswBuilder<'a> {
         HnswIndex {
             m: self.params.m,
             m0,
-            identity: super::is_identity(&self.offsets),
             offsets: self.offsets,
             levels: self.levels,
             layer0: super::Links::Owned(layer0),

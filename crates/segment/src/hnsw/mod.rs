@@ -5,8 +5,9 @@
 //! deletions). Level 0 keeps its links in one flat array with `m0` fixed
 //! slots per node, used from the front (the first unused slot holds
 //! `u32::MAX`: a walk reads one row and nothing else); the few nodes on
-//! upper levels keep theirs in small vectors. Building inserts nodes in parallel (rayon) with a
-//! lock per node, or sequentially for reproducible graphs in tests.
+//! upper levels keep theirs in small vectors. Building inserts nodes in
+//! parallel (rayon) with a lock per node, or sequentially for reproducible
+//! graphs in tests.
 
 mod build;
 mod persist;
@@ -182,9 +183,7 @@ pub struct HnswIndex {
     m: usize,
     m0: usize,
     /// Segment offset of each node.
-    offsets: Vec<u32>,
-    /// Whether node `i` is segment offset `i` for every node.
-    identity: bool,
+    offsets: NodeOffsets,
     /// Top level of each node.
     levels: Vec<u8>,
     /// `m0` slots per node, the used ones first.
@@ -255,9 +254,41 @@ impl Upper {
 /// Marks an unused slot in the flat level-0 array.
 const EMPTY: u32 = u32::MAX;
 
-/// Whether `offsets` maps every node to the offset of its own number.
-fn is_identity(offsets: &[u32]) -> bool {
-    offsets.iter().enumerate().all(|(i, &o)| o as usize == i)
+/// The segment offset of each graph node; the lookup is skipped when node
+/// `i` is offset `i` for every node (a segment without deletions).
+#[derive(Debug, Clone)]
+struct NodeOffsets {
+    offsets: Vec<u32>,
+    identity: bool,
+}
+
+impl NodeOffsets {
+    fn new(offsets: Vec<u32>) -> Self {
+        let identity = offsets.iter().enumerate().all(|(i, &o)| o as usize == i);
+        NodeOffsets { offsets, identity }
+    }
+
+    /// Number of nodes.
+    fn len(&self) -> usize {
+        self.offsets.len()
+    }
+
+    /// The segment offset of `node`.
+    #[inline]
+    fn of(&self, node: u32) -> u32 {
+        match self.identity {
+            true => node,
+            false => self.offsets[node as usize],
+        }
+    }
+}
+
+/// Prefetches the level-0 row of `node` in a flat array of `m0` slots per
+/// node.
+#[inline]
+fn prefetch_row<T>(rows: &[T], node: u32, m0: usize) {
+    let row = rows.as_ptr().wrapping_add(node as usize * m0);
+    prefetch_range(row as *const u8, m0 * std::mem::size_of::<T>());
 }
 
 impl HnswIndex {
@@ -268,12 +299,12 @@ impl HnswIndex {
 
     /// Whether the graph has no node.
     pub fn is_empty(&self) -> bool {
-        self.offsets.is_empty()
+        self.offsets.len() == 0
     }
 
     /// Segment offsets covered by the graph, by node.
     pub fn offsets(&self) -> &[u32] {
-        &self.offsets
+        &self.offsets.offsets
     }
 
     /// Level-0 links of a node.
@@ -287,10 +318,7 @@ impl HnswIndex {
     /// The segment offset of a node.
     #[inline]
     fn offset_of(&self, node: u32) -> u32 {
-        match self.identity {
-            true => node,
-            false => self.offsets[node as usize],
-        }
+        self.offsets.of(node)
     }
 
     /// Links of a node on `level`.

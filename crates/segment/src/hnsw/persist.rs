@@ -63,7 +63,7 @@ impl HnswIndex {
         ] {
             buf.extend_from_slice(&v.to_le_bytes());
         }
-        self.offsets
+        self.offsets()
             .iter()
             .for_each(|o| buf.extend_from_slice(&o.to_le_bytes()));
         (0..n as u32).for_each(|node| {
@@ -201,8 +201,7 @@ impl HnswIndex {
         let index = HnswIndex {
             m,
             m0,
-            identity: super::is_identity(&offsets),
-            offsets,
+            offsets: super::NodeOffsets::new(offsets),
             levels,
             layer0,
             upper,

@@ -178,10 +178,7 @@ impl HnswIndex {
                 sim,
                 |n| accept(self.offset_of(n)),
                 |n| prefetch(self.offset_of(n)),
-                |n| {
-                    let row = self.layer0.as_ptr().wrapping_add(n as usize * self.m0);
-                    super::prefetch_range(row as *const u8, self.m0 * 4)
-                },
+                |n| super::prefetch_row(&self.layer0, n, self.m0),
             )
         });
         found

@@ -43,6 +43,20 @@ fn brute(
     best.into_sorted().into_iter().map(|h| h.offset).collect()
 }
 
+/// The f32 vectors of `store` compared by `distance`.
+fn f32_view(store: &DenseData, dim: usize, distance: Distance) -> DenseVectors<'_> {
+    DenseVectors {
+        data: store.as_slice(),
+        dim,
+        distance,
+    }
+}
+
+/// A graph with default parameters over `offsets`.
+fn default_graph(v: DenseVectors<'_>, offsets: Vec<u32>) -> HnswIndex {
+    HnswBuilder::new(HnswParams::default(), v, offsets).build()
+}
+
 fn recall(distance: Distance, deterministic: bool, filter_mod: u32) -> f64 {
     recall_with(distance, deterministic, filter_mod, false)
 }
@@ -246,18 +260,14 @@ fn save_load_round_trip() {
     let (n, dim) = (1500, 12);
     let data = dataset(n, dim, 5);
     let store = DenseData::from_flat(Element::F32, dim, &data);
-    let v = DenseVectors {
-        data: store.as_slice(),
-        dim,
-        distance: Distance::Cosine,
-    };
-    let index = HnswBuilder::new(HnswParams::default(), v, (0..n as u32).collect()).build();
+    let v = f32_view(&store, dim, Distance::Cosine);
+    let index = default_graph(v, (0..n as u32).collect());
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("graph.bin");
     index.save(&path).expect("save");
     let loaded = HnswIndex::load(&path).expect("load");
     assert!(matches!(loaded.layer0, Links::Mapped(_)));
-    assert_eq!(loaded.offsets, index.offsets);
+    assert_eq!(loaded.offsets(), index.offsets());
     assert_eq!(loaded.upper, index.upper);
     assert_eq!(loaded.layer0[..], index.layer0[..]);
     for q in data.chunks(dim).take(20) {
@@ -282,13 +292,9 @@ fn rows_end_at_the_first_empty_slot() {
     let (n, dim) = (1200, 12);
     let data = dataset(n, dim, 9);
     let store = DenseData::from_flat(Element::F32, dim, &data);
-    let v = DenseVectors {
-        data: store.as_slice(),
-        dim,
-        distance: Distance::Cosine,
-    };
-    let index = HnswBuilder::new(HnswParams::default(), v, (0..n as u32).collect()).build();
-    assert!(index.identity);
+    let v = f32_view(&store, dim, Distance::Cosine);
+    let index = default_graph(v, (0..n as u32).collect());
+    assert!(index.offsets.identity);
     let m0 = index.m0;
     let short = (0..n as u32)
         .find(|&node| index.links0(node).len() < m0)
@@ -326,14 +332,9 @@ fn graphs_over_some_offsets_map_nodes_back() {
     let (n, dim) = (2000, 16);
     let data = dataset(n, dim, 3);
     let store = DenseData::from_flat(Element::F32, dim, &data);
-    let v = DenseVectors {
-        data: store.as_slice(),
-        dim,
-        distance: Distance::Dot,
-    };
-    let odd: Vec<u32> = (0..n as u32).filter(|o| o % 2 == 1).collect();
-    let index = HnswBuilder::new(HnswParams::default(), v, odd).build();
-    assert!(!index.identity);
+    let v = f32_view(&store, dim, Distance::Dot);
+    let index = default_graph(v, (0..n as u32).filter(|o| o % 2 == 1).collect());
+    assert!(!index.offsets.identity);
     let mut hits = 0;
     for q in data.chunks(dim).take(50) {
         let qq = DenseQuery::F32(q.to_vec());

@@ -215,14 +215,9 @@ impl Segment {
         match filter {
             None => {
                 // slots in order: the vectors are read front to back
-                for offset in 0..self.ids.slots() {
-                    if self.ids.is_live(offset as u32) {
-                        if let Some(similarity) = score(offset as u32) {
-                            best.push(ScoredOffset {
-                                similarity,
-                                offset: offset as u32,
-                            });
-                        }
+                for offset in self.ids.live_offsets() {
+                    if let Some(similarity) = score(offset) {
+                        best.push(ScoredOffset { similarity, offset });
                     }
                 }
             }
