@@ -156,9 +156,8 @@ impl Shard {
             if op_num <= holder.version() {
                 continue;
             }
-            let op: Operation = serde_json::from_slice(&body).map_err(|e| {
-                CollectionError::Service(format!("undecodable WAL record {op_num}: {e}"))
-            })?;
+            let op = crate::wal::record::decode(&body)
+                .map_err(|e| CollectionError::Service(format!("WAL record {op_num}: {e}")))?;
             holder.apply(op_num, &op)?;
             replayed += 1;
         }
@@ -195,7 +194,7 @@ impl Shard {
     pub fn update(&self, resolve: impl FnOnce(&SegmentHolder) -> Result<Operation>) -> Result<u64> {
         let mut holder = self.holder.write();
         let op = resolve(&holder)?;
-        let body = serde_json::to_vec(&op).map_err(|e| CollectionError::Service(e.to_string()))?;
+        let body = crate::wal::record::encode(&op)?;
         let op_num = self.wal.lock().append(&body)?;
         self.dirty.store(true, Ordering::Release);
         holder.apply(op_num, &op)?;

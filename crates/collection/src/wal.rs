@@ -165,5 +165,7 @@ impl Wal {
     }
 }
 
+pub mod record;
+
 #[cfg(test)]
 mod tests;

@@ -45,12 +45,19 @@ fn vectors(i: u64) -> NamedVectors {
     let f = i as f32;
     [
         ("a".to_string(), Vector::Dense(vec![f, 0.5, -f])),
-        ("m".to_string(), Vector::Multi(vec![vec![f, 1.0], vec![2.0, f]])),
+        (
+            "m".to_string(),
+            Vector::Multi(vec![vec![f, 1.0], vec![2.0, f]]),
+        ),
         (
             "s".to_string(),
             Vector::Sparse(SparseVector {
                 // sorted by index, as stored (i < 7 or i == 9)
-                indices: if i < 7 { vec![i as u32, 7] } else { vec![7, i as u32] },
+                indices: if i < 7 {
+                    vec![i as u32, 7]
+                } else {
+                    vec![7, i as u32]
+                },
                 values: if i < 7 { vec![f, 0.25] } else { vec![0.25, f] },
             }),
         ),
@@ -72,7 +79,9 @@ fn operations() -> Vec<UpdateRequest> {
                 .map(|i| PointData {
                     id: PointId::Num(i),
                     vectors: vectors(i),
-                    payload: payload(json!({"n": i, "tag": format!("t{i}"), "nested": {"x": [i, 1.5]}})),
+                    payload: payload(
+                        json!({"n": i, "tag": format!("t{i}"), "nested": {"x": [i, 1.5]}}),
+                    ),
                 })
                 .chain(std::iter::once(PointData {
                     id: uuid(),
@@ -183,8 +192,10 @@ fn format_1_log_replays() {
     let c = Collection::open(dir.path()).unwrap();
     check(&c);
     // a log holding records of both formats replays too
-    c.update(UpdateRequest::Delete(PointSelection::Ids(vec![PointId::Num(2)])))
-        .unwrap();
+    c.update(UpdateRequest::Delete(PointSelection::Ids(vec![
+        PointId::Num(2),
+    ])))
+    .unwrap();
     drop(c);
     check(&Collection::open(dir.path()).unwrap());
 }

@@ -3,6 +3,7 @@
 //! run the same conversions into internal requests; results into protobuf.
 
 pub mod collections;
+pub mod direct;
 pub mod info;
 pub mod input;
 pub mod output;

@@ -93,10 +93,14 @@ impl pb::points_server::Points for PointsService {
         &self,
         request: Request<pb::UpsertPoints>,
     ) -> Result<Response<pb::PointsOperationResponse>, Status> {
-        let r = request.into_inner();
+        let mut r = request.into_inner();
+        let (name, wait) = (std::mem::take(&mut r.collection_name), r.wait);
+        let r = match api::grpc::direct::upsert(r) {
+            Ok(update) => return self.update(&name, wait, Ok(update)).await,
+            Err(r) => r,
+        };
         let body = conv::upsert(&r).map_err(invalid)?;
-        self.update(&r.collection_name, r.wait, body.convert())
-            .await
+        self.update(&name, wait, body.convert()).await
     }
 
     async fn delete(
