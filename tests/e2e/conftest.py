@@ -98,7 +98,8 @@ class Server:
 def tmpdir_path():
     d = tempfile.mkdtemp(prefix="vectorizer-e2e-")
     yield d
-    shutil.rmtree(d, ignore_errors=True)
+    if not os.environ.get("KEEPTMP"):
+        shutil.rmtree(d, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -78,8 +78,17 @@ def test_acknowledged_writes_survive_kill_9(tmpdir_path):
                     abs(a - b) < 1e-6 for a, b in zip(points[i]["vector"], p["vector"])
                 )
         assert len(acked) > 0
-        info = requests.get(server.url + "/collections/crash").json()["result"]
-        assert info["segments_count"] >= 2, info
+        # the optimizers finish what the kills interrupted: everything
+        # indexed but a tail below the threshold (64 vectors), two segments
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            info = requests.get(server.url + "/collections/crash").json()["result"]
+            if info["status"] == "green":
+                break
+            time.sleep(0.2)
+        assert info["status"] == "green", info
+        assert info["points_count"] - info["indexed_vectors_count"] < 64, info
+        assert info["segments_count"] <= 2, info
     finally:
         server.stop()
 

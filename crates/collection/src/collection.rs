@@ -45,6 +45,11 @@ pub struct Collection {
     pub(crate) optimizing: std::sync::atomic::AtomicBool,
     pub(crate) tracker: parking_lot::Mutex<crate::optimizer::Tracker>,
     pub(crate) searches: std::sync::atomic::AtomicU64,
+    /// The shard's operation number when the optimizer last saw it change,
+    /// and when (see `optimizer::QUIET`).
+    pub(crate) last_write: parking_lot::Mutex<(u64, std::time::Instant)>,
+    /// How long writes must pause for that, in milliseconds.
+    pub(crate) quiet_ms: std::sync::atomic::AtomicU64,
 }
 
 impl Collection {
@@ -86,6 +91,8 @@ impl Collection {
             optimizing: Default::default(),
             tracker: Default::default(),
             searches: Default::default(),
+            last_write: parking_lot::Mutex::new((0, std::time::Instant::now())),
+            quiet_ms: (crate::optimizer::QUIET.as_millis() as u64).into(),
         })
     }
 
@@ -158,7 +165,7 @@ impl Collection {
         CollectionStats {
             points_count: holder.points_count(),
             indexed_vectors_count: names.keys().map(|n| holder.indexed_count(n)).sum(),
-            segments_count: holder.segments_count(),
+            segments_count: holder.reported_segments(),
             optimizing: self.is_optimizing() || self.has_pending_optimizations(),
         }
     }

@@ -8,6 +8,7 @@
 //! points past `deleted_threshold` (vacuum); swaps happen under the write
 //! lock after carrying over what changed meanwhile.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::time::SystemTime;
 
@@ -17,6 +18,7 @@ use segment::quantization::QuantizedVectors;
 use segment::quantization::{Bits, Method};
 use segment::segment::graph::GraphSource;
 use segment::selector::{PayloadSelector, VectorSelector};
+use segment::PointId;
 
 use crate::collection::Collection;
 use crate::config::{
@@ -24,6 +26,7 @@ use crate::config::{
     MaxOptimizationThreads, Memory, QuantizationConfig, TurboBits,
 };
 use crate::error::Result;
+use crate::holder::Held;
 
 /// Default `indexing_threshold` in kilobytes of vectors.
 const DEFAULT_INDEXING_THRESHOLD_KB: u64 = 10_000;
@@ -128,6 +131,14 @@ pub fn vectors_on_disk(config: &CollectionConfig, name: &str) -> bool {
         p.on_disk == Some(true) || matches!(p.memory, Some(Memory::Cold | Memory::Cached))
     })
 }
+
+/// How long writes must pause, by default, before an appendable segment
+/// below the indexing threshold is sealed into a merge.
+pub const QUIET: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Fewest points a graph build inserts for it to make int8 codes to guide
+/// its walks when the vectors have none.
+const GUIDED_BUILD_MIN: usize = 5_000;
 
 /// Number of vectors of `dim` floats that fit in `kb` kilobytes.
 pub fn vectors_in_kb(kb: u64, dim: usize) -> usize {
@@ -256,6 +267,17 @@ impl Collection {
 
     /// Every pending optimization, in the order they run (each pass plans
     /// again, so the tail is an estimate).
+    ///
+    /// Segments converge to `default_segment_number` as Qdrant's merge
+    /// optimizer makes them: while there are more (the appendable segment
+    /// counts once it holds points), the smallest are merged. Merges come
+    /// before graph builds, and a segment a merge will consume gets no
+    /// graph of its own; a merge keeps the graph of its largest indexed
+    /// source. An appendable segment below the indexing threshold is sealed
+    /// into a merge only once writes have paused ([`QUIET`]), so an ongoing
+    /// upload is not merged batch by batch.
+    ///
+    /// [`QUIET`]: Collection::set_quiet_period
     fn plan(&self, config: &CollectionConfig) -> Vec<Task> {
         let holder = self.shard.read();
         let opt = &config.optimizer_config;
@@ -268,16 +290,44 @@ impl Collection {
         if opt.max_optimization_threads == Some(MaxOptimizationThreads::Threads(0)) {
             return tasks;
         }
+        let appendable = holder.appendable();
         // like Qdrant's appendable segments: once their vectors pass the
         // indexing threshold, they are sealed and indexed
         if threshold_kb > 0
             && names.iter().any(|(name, dim)| {
-                holder.appendable().vectors_count(name) >= vectors_in_kb(threshold_kb, *dim).max(1)
+                appendable.vectors_count(name) >= vectors_in_kb(threshold_kb, *dim).max(1)
             })
         {
             tasks.push(Task::Seal);
         }
-        for held in holder.held().take(holder.segments_count() - 1) {
+        let sealed: Vec<&Held> = holder.held().take(holder.segments_count() - 1).collect();
+        // merge: more segments than wanted, smallest first
+        let target = match opt.default_segment_number {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => n as usize,
+        }
+        .max(1);
+        let mut sizes: Vec<(usize, Vec<u64>)> = sealed
+            .iter()
+            .filter(|h| h.segment.points_count() > 0)
+            .map(|h| (h.segment.points_count(), vec![h.key]))
+            .collect();
+        let max_kb = opt.max_segment_size.unwrap_or(u64::MAX);
+        let dim = names.iter().map(|(_, d)| *d).sum::<usize>().max(1);
+        let mut merging = std::collections::HashSet::new();
+        while sizes.len() > target {
+            sizes.sort();
+            let kb = ((sizes[0].0 + sizes[1].0) * dim * 4 / 1024) as u64;
+            if kb > max_kb {
+                break;
+            }
+            let (a, b) = (sizes.remove(0), sizes.remove(0));
+            let keys: Vec<u64> = a.1.iter().chain(&b.1).copied().collect();
+            merging.extend(keys.iter().copied());
+            tasks.push(Task::Merge(keys.clone()));
+            sizes.push((a.0 + b.0, keys));
+        }
+        for held in &sealed {
             let (key, segment) = (held.key, &held.segment);
             if segment.points_count() == 0 {
                 tasks.push(Task::Merge(vec![key]));
@@ -288,7 +338,9 @@ impl Collection {
                     tasks.push(Task::ToDisk(key, name.clone()));
                 }
                 if !segment.has_graph(name) && segment.vectors_count(name) > 0 {
-                    tasks.push(Task::Index(key, name.clone()));
+                    if !merging.contains(&key) {
+                        tasks.push(Task::Index(key, name.clone()));
+                    }
                 } else if segment.has_graph(name)
                     && segment.graph_quantization(name) != quantization_method(config, name)
                 {
@@ -314,32 +366,34 @@ impl Collection {
                 tasks.push(Task::Merge(vec![key]));
             }
         }
-        // merge: more sealed segments than wanted, smallest first
-        let target = match opt.default_segment_number {
-            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
-            n => n as usize,
-        }
-        .max(1);
-        let mut sizes: Vec<(usize, Vec<u64>)> = holder
-            .held()
-            .take(holder.segments_count() - 1)
-            .filter(|h| h.segment.points_count() > 0)
-            .map(|h| (h.segment.points_count(), vec![h.key]))
-            .collect();
-        let max_kb = opt.max_segment_size.unwrap_or(u64::MAX);
-        let dim = names.iter().map(|(_, d)| *d).sum::<usize>().max(1);
-        while sizes.len() > target {
-            sizes.sort();
-            let kb = ((sizes[0].0 + sizes[1].0) * dim * 4 / 1024) as u64;
-            if kb > max_kb {
-                break;
-            }
-            let (a, b) = (sizes.remove(0), sizes.remove(0));
-            let keys: Vec<u64> = a.1.iter().chain(&b.1).copied().collect();
-            tasks.push(Task::Merge(keys.clone()));
-            sizes.push((a.0 + b.0, keys));
+        // the appendable segment makes one too many: seal it (the next pass
+        // merges it) once writes pause
+        if tasks.is_empty()
+            && appendable.points_count() > 0
+            && sizes.len() + 1 > target
+            && self.quiet(holder.version())
+        {
+            tasks.push(Task::Seal);
         }
         tasks
+    }
+
+    /// Whether no write has come for [`QUIET`] (`version` is the shard's
+    /// current operation number).
+    fn quiet(&self, version: u64) -> bool {
+        let mut last = self.last_write.lock();
+        if last.0 != version {
+            *last = (version, std::time::Instant::now());
+        }
+        last.1.elapsed().as_millis() as u64 >= self.quiet_ms.load(Ordering::Relaxed)
+    }
+
+    /// Sets how long writes must pause before an appendable segment below
+    /// the indexing threshold is sealed into a merge ([`QUIET`] by
+    /// default).
+    pub fn set_quiet_period(&self, period: std::time::Duration) {
+        self.quiet_ms
+            .store(period.as_millis() as u64, Ordering::Relaxed);
     }
 
     /// The segments a task works on, with their live points.
@@ -379,10 +433,12 @@ impl Collection {
             .flat_map(|q| q.segments.iter().map(|s| s.0))
             .collect();
         let tracker = self.tracker.lock();
-        let idle = self
-            .shard
-            .read()
+        let holder = self.shard.read();
+        // an empty appendable segment beside sealed ones is not reported
+        let reported = |h: &&Held| h.segment.points_count() > 0 || holder.segments_count() == 1;
+        let idle = holder
             .held()
+            .filter(reported)
             .filter(|h| !busy.contains(&h.key))
             .filter(|h| {
                 tracker
@@ -448,6 +504,7 @@ impl Collection {
         config: &CollectionConfig,
         name: &str,
         source: &GraphSource,
+        base: Option<&HnswIndex>,
     ) -> Option<(HnswIndex, Option<(Method, QuantizedVectors)>)> {
         let params = config.params.vectors.get(name)?;
         let hnsw = hnsw_config(config, name);
@@ -469,11 +526,21 @@ impl Collection {
         // 4x fewer bytes; links are still chosen by exact similarities)
         let quantized =
             quantization_method(config, name).map(|m| (m, source.quantize(m, distance)));
-        let guide = match &quantized {
-            Some((Method::Scalar { .. }, codes)) => Some(codes),
+        // without int8 codes of its own, a large build makes some for its
+        // walks only and drops them after (a quarter of the vectors' memory,
+        // for a build ~30% faster)
+        let scratch = match &quantized {
+            Some((Method::Scalar { .. }, _)) => None,
+            _ if source.offsets.len() - base.map_or(0, HnswIndex::len) >= GUIDED_BUILD_MIN => {
+                Some(source.quantize(Method::Scalar { quantile: 0.99 }, distance))
+            }
             _ => None,
         };
-        let build = || source.build_guided(distance, build_params, guide);
+        let guide = match &quantized {
+            Some((Method::Scalar { .. }, codes)) => Some(codes),
+            _ => scratch.as_ref(),
+        };
+        let build = || source.extend_guided(distance, build_params, guide, base);
         let index = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
             Ok(pool) => pool.install(build),
             Err(_) => build(),
@@ -499,7 +566,7 @@ impl Collection {
         else {
             return Ok(());
         };
-        let Some((index, quantized)) = Self::build_graph(config, name, &source) else {
+        let Some((index, quantized)) = Self::build_graph(config, name, &source, None) else {
             return Ok(());
         };
         drop(source);
@@ -602,23 +669,43 @@ impl Collection {
     }
 
     /// Rewrites the sealed segments `sources` as one segment of their live
-    /// points with fresh graphs, then swaps it in; changes made to the
-    /// sources meanwhile are carried over under the write lock.
+    /// points, then swaps it in; changes made to the sources meanwhile are
+    /// carried over under the write lock. The largest source whose graphs
+    /// cover its points exactly is copied first, in offset order, and keeps
+    /// its graphs: only the other sources' points are inserted into them.
     fn merge(&self, config: &CollectionConfig, sources: &[u64]) -> Result<()> {
-        let mut merged = {
+        let graph_names = Self::graph_names(config);
+        let (mut merged, bases) = {
             let holder = self.shard.read();
-            let Some(first) = sources.first().and_then(|k| holder.sealed(*k)) else {
+            let Some(held) = sources
+                .iter()
+                .map(|k| holder.sealed(*k))
+                .collect::<Option<Vec<_>>>()
+            else {
                 return Ok(());
             };
-            let mut merged = first.segment.empty_like();
-            for key in sources {
-                let Some(held) = holder.sealed(*key) else {
-                    return Ok(());
-                };
-                for (id, offset) in held.segment.iter_from(None) {
-                    let r =
-                        held.segment
-                            .record(offset, &PayloadSelector::All, &VectorSelector::All);
+            let reusable = |h: &Held| {
+                graph_names
+                    .iter()
+                    .filter_map(|(name, _)| {
+                        h.segment
+                            .reusable_graph(name)
+                            .map(|g| (name.clone(), g.clone()))
+                    })
+                    .collect::<BTreeMap<String, HnswIndex>>()
+            };
+            let base = held
+                .iter()
+                .filter(|h| graph_names.iter().any(|(n, _)| h.segment.has_graph(n)))
+                .max_by_key(|h| h.segment.points_count())
+                .map(|h| (h.key, reusable(h)))
+                .filter(|(_, graphs)| !graphs.is_empty());
+            let mut merged = held[0].segment.empty_like();
+            let mut copy = |h: &Held, points: &mut dyn Iterator<Item = (PointId, u32)>| {
+                for (id, offset) in points {
+                    let r = h
+                        .segment
+                        .record(offset, &PayloadSelector::All, &VectorSelector::All);
                     merged.upsert(
                         r.version,
                         id,
@@ -626,14 +713,22 @@ impl Collection {
                         r.payload.unwrap_or_default(),
                     );
                 }
+            };
+            let base_key = base.as_ref().map(|(k, _)| *k);
+            if let Some(h) = held.iter().find(|h| Some(h.key) == base_key) {
+                copy(h, &mut h.segment.iter_by_offset());
             }
-            merged
+            for h in held.iter().filter(|h| Some(h.key) != base_key) {
+                copy(h, &mut h.segment.iter_from(None));
+            }
+            (merged, base.map(|(_, graphs)| graphs).unwrap_or_default())
         };
         let mut graphs = Vec::new();
         if merged.points_count() > 0 {
-            for (name, _) in Self::graph_names(config) {
+            for (name, _) in graph_names {
                 if let Some(source) = merged.graph_source(&name) {
-                    if let Some(built) = Self::build_graph(config, &name, &source) {
+                    if let Some(built) = Self::build_graph(config, &name, &source, bases.get(&name))
+                    {
                         graphs.push((name, built));
                     }
                 }

@@ -186,6 +186,13 @@ impl Segment {
         self.ids.iter_from(from)
     }
 
+    /// Live points in offset order.
+    pub fn iter_by_offset(&self) -> impl Iterator<Item = (PointId, u32)> + '_ {
+        self.ids
+            .live_offsets()
+            .filter_map(|o| self.ids.id_of(o).map(|id| (id, o)))
+    }
+
     /// Whether the point at `offset` satisfies `filter`.
     pub fn matches(&self, offset: u32, filter: &Filter) -> bool {
         let at = offset as usize;

@@ -27,6 +27,9 @@ pub struct HnswBuilder<'a> {
     /// Compact codes that guide the searches of the build (4x fewer bytes
     /// per hop with int8); the links are chosen by exact similarities.
     codes: Option<&'a crate::quantization::QuantizedVectors>,
+    /// Nodes `0..based` come linked from an earlier graph
+    /// ([`HnswBuilder::with_base`]); the build inserts the others.
+    based: usize,
 }
 
 /// A node's level from a hash of the seed and node number: geometric with
@@ -72,7 +75,38 @@ impl<'a> HnswBuilder<'a> {
             upper,
             entry: Mutex::new(None),
             codes: None,
+            based: 0,
         }
+    }
+
+    /// Starts from the links of `base`, a graph whose node `i` is node `i`
+    /// here (the same vectors, in the same order, before any other): the
+    /// build then inserts only the nodes after them. This is how a merge
+    /// keeps the graph of its largest segment instead of building it
+    /// again. A base of another `m`, or larger than this graph, is ignored.
+    pub fn with_base(mut self, base: Option<&HnswIndex>) -> Self {
+        let Some(base) = base
+            .filter(|b| b.m == self.params.m && b.len() <= self.offsets.len() && b.entry.is_some())
+        else {
+            return self;
+        };
+        let m0 = self.params.m * 2;
+        for node in 0..base.len() {
+            let links = base.links0(node as u32);
+            for (slot, &link) in self.links0[node * m0..].iter_mut().zip(links) {
+                *slot.get_mut() = link;
+            }
+            *self.counts0[node].get_mut() = links.len() as u16;
+            let level = base.levels[node];
+            self.levels[node] = level;
+            *self.upper[node].get_mut() = (1..=level as usize)
+                .map(|l| base.upper.links(node as u32, l).to_vec())
+                .collect();
+        }
+        let entry = base.entry.expect("checked above");
+        *self.entry.get_mut() = Some((entry, base.levels[entry as usize]));
+        self.based = base.len();
+        self
     }
 
     /// Guides the build's searches with `codes` (of the same vectors, at
@@ -442,13 +476,17 @@ impl<'a> HnswBuilder<'a> {
     /// Inserts every node and freezes the graph.
     pub fn build(self) -> HnswIndex {
         let n = self.offsets.len() as u32;
-        if n > 0 {
+        let mut first = self.based as u32;
+        if first == 0 && n > 0 {
             self.insert(0);
+            first = 1;
         }
         if self.params.deterministic {
-            (1..n).for_each(|node| self.insert(node));
+            (first..n).for_each(|node| self.insert(node));
         } else {
-            (1..n).into_par_iter().for_each(|node| self.insert(node));
+            (first..n)
+                .into_par_iter()
+                .for_each(|node| self.insert(node));
         }
         self.link_orphans();
         self.connect_unreachable();

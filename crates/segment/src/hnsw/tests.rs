@@ -431,3 +431,61 @@ fn upper_links_are_sparse() {
         [(2, 2), (8, 1)]
     );
 }
+
+/// A graph extended from one built over its first nodes (what a merge
+/// does with its largest segment's graph) keeps those links, reaches every
+/// node and finds as well as a graph built whole.
+#[test]
+fn extending_a_graph_keeps_its_links_and_recall() {
+    let (n, base_n, dim) = (3000, 2000, 24);
+    let all = dataset(n + 100, dim, 11);
+    let (data, queries) = all.split_at(n * dim);
+    let store = DenseData::from_flat(Element::F32, dim, data);
+    let v = f32_view(&store, dim, Distance::Cosine);
+    let params = HnswParams {
+        m: 16,
+        ef_construct: 100,
+        seed: 3,
+        deterministic: false,
+    };
+    let base = HnswBuilder::new(params, v, (0..base_n as u32).collect()).build();
+    let extended = HnswBuilder::new(params, v, (0..n as u32).collect())
+        .with_base(Some(&base))
+        .build();
+    assert_eq!(extended.len(), n);
+    assert_eq!(reachable0(&extended), n);
+    assert_eq!(&extended.levels[..base_n], &base.levels[..]);
+    // the base's links stay, apart from reverse links to new nodes
+    let kept = (0..base_n as u32)
+        .filter(|&node| {
+            base.links0(node)
+                .iter()
+                .all(|l| extended.links0(node).contains(l))
+        })
+        .count();
+    assert!(kept * 2 > base_n, "{kept} of {base_n} rows kept whole");
+    let mut hit = 0;
+    for q in queries.chunks(dim) {
+        let qq = DenseQuery::F32(q.to_vec());
+        let exact = brute(&v, n, q, 10, |_| true);
+        let found: Vec<u32> = extended
+            .search(10, 64, |o| v.similarity_to(&qq, o), |_| true)
+            .into_iter()
+            .map(|h| h.offset)
+            .collect();
+        hit += exact.iter().filter(|o| found.contains(o)).count();
+    }
+    let r = hit as f64 / (queries.len() / dim * 10) as f64;
+    assert!(r >= 0.95, "recall {r}");
+    // a base of another `m` is not used
+    let other = HnswBuilder::new(
+        HnswParams { m: 8, ..params },
+        v,
+        (0..base_n as u32).collect(),
+    )
+    .build();
+    let fresh = HnswBuilder::new(params, v, (0..n as u32).collect())
+        .with_base(Some(&other))
+        .build();
+    assert_eq!(reachable0(&fresh), n);
+}

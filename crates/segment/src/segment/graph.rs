@@ -114,6 +114,19 @@ impl GraphSource {
         params: HnswParams,
         codes: Option<&QuantizedVectors>,
     ) -> HnswIndex {
+        self.extend_guided(distance, params, codes, None)
+    }
+
+    /// [`GraphSource::build_guided`] that keeps the links of `base`, a
+    /// graph over this source's first `base.len()` offsets (in order), and
+    /// inserts only the rest (see [`HnswBuilder::with_base`]).
+    pub fn extend_guided(
+        &self,
+        distance: Distance,
+        params: HnswParams,
+        codes: Option<&QuantizedVectors>,
+        base: Option<&HnswIndex>,
+    ) -> HnswIndex {
         let (dim, data) = self.dense();
         let vectors = DenseVectors {
             data: data.as_slice(),
@@ -122,6 +135,7 @@ impl GraphSource {
         };
         HnswBuilder::new(params, vectors, self.offsets.clone())
             .with_codes(codes)
+            .with_base(base)
             .build()
     }
 
@@ -346,6 +360,21 @@ impl Segment {
     /// The graph of `name`, if any.
     pub fn graph_index(&self, name: &str) -> Option<&HnswIndex> {
         self.graphs.get(name).map(|g| &g.index)
+    }
+
+    /// The graph of `name` when it covers exactly the live points with a
+    /// vector `name`, as nodes in offset order: a graph a merge can keep
+    /// for the copy of these points made in [`Segment::iter_by_offset`]
+    /// order.
+    pub fn reusable_graph(&self, name: &str) -> Option<&HnswIndex> {
+        let graph = self.graphs.get(name)?;
+        let nodes = graph.index.offsets();
+        let in_order = nodes.windows(2).all(|w| w[0] < w[1]);
+        (in_order
+            && graph.stale.is_empty()
+            && self.indexed_count(name) == nodes.len()
+            && self.unindexed_count(name) == 0)
+            .then_some(&graph.index)
     }
 
     /// Whether `name` has a graph.
