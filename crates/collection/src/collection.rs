@@ -165,7 +165,7 @@ impl Collection {
         CollectionStats {
             points_count: holder.points_count(),
             indexed_vectors_count: names.keys().map(|n| holder.indexed_count(n)).sum(),
-            segments_count: holder.reported_segments(),
+            segments_count: holder.segments_count(),
             optimizing: self.is_optimizing() || self.has_pending_optimizations(),
         }
     }

@@ -256,19 +256,10 @@ impl SegmentHolder {
         self.sealed.iter().map(|h| h.key).collect()
     }
 
-    /// Number of segments, the appendable one included.
+    /// Number of segments, the appendable one included (as Qdrant counts
+    /// its empty appendable segment).
     pub fn segments_count(&self) -> usize {
         self.sealed.len() + 1
-    }
-
-    /// Number of segments as reported: an empty appendable segment beside
-    /// sealed ones is not counted (it holds nothing yet; Qdrant's optimized
-    /// collections report `default_segment_number` segments).
-    pub fn reported_segments(&self) -> usize {
-        match self.appendable.segment.points_count() == 0 && !self.sealed.is_empty() {
-            true => self.sealed.len(),
-            false => self.sealed.len() + 1,
-        }
     }
 
     /// Seals the appendable segment and starts an empty one; returns the

@@ -270,12 +270,13 @@ impl Collection {
     ///
     /// Segments converge to `default_segment_number` as Qdrant's merge
     /// optimizer makes them: while there are more (the appendable segment
-    /// counts once it holds points), the smallest are merged. Merges come
+    /// counts), the smallest sealed ones are merged. Merges come
     /// before graph builds, and a segment a merge will consume gets no
     /// graph of its own; a merge keeps the graph of its largest indexed
     /// source. An appendable segment below the indexing threshold is sealed
     /// into a merge only once writes have paused ([`QUIET`]), so an ongoing
-    /// upload is not merged batch by batch.
+    /// upload is not merged batch by batch, and only when it holds 1% of
+    /// the points or more.
     ///
     /// [`QUIET`]: Collection::set_quiet_period
     fn plan(&self, config: &CollectionConfig) -> Vec<Task> {
@@ -301,11 +302,14 @@ impl Collection {
             tasks.push(Task::Seal);
         }
         let sealed: Vec<&Held> = holder.held().take(holder.segments_count() - 1).collect();
-        // merge: more segments than wanted, smallest first
+        // merge: more segments than wanted, smallest first; the appendable
+        // segment is one of them, empty or not, as in Qdrant (which ends an
+        // upload with its indexed segments and an empty appendable one)
         let target = match opt.default_segment_number {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
             n => n as usize,
         }
+        .saturating_sub(1)
         .max(1);
         let mut sizes: Vec<(usize, Vec<u64>)> = sealed
             .iter()
@@ -366,11 +370,16 @@ impl Collection {
                 tasks.push(Task::Merge(vec![key]));
             }
         }
-        // the appendable segment makes one too many: seal it (the next pass
-        // merges it) once writes pause
+        // points left in the appendable segment below the indexing threshold,
+        // once writes pause: sealed (the next pass merges them into the
+        // smallest sealed segment, whose graph is kept) when they are 1% of
+        // the points or more, so a trickle of writes does not copy a large
+        // segment for every few points
+        let tail = appendable.points_count();
         if tasks.is_empty()
-            && appendable.points_count() > 0
-            && sizes.len() + 1 > target
+            && tail > 0
+            && sizes.len() >= target
+            && tail * 100 >= holder.points_count()
             && self.quiet(holder.version())
         {
             tasks.push(Task::Seal);
@@ -434,11 +443,8 @@ impl Collection {
             .collect();
         let tracker = self.tracker.lock();
         let holder = self.shard.read();
-        // an empty appendable segment beside sealed ones is not reported
-        let reported = |h: &&Held| h.segment.points_count() > 0 || holder.segments_count() == 1;
         let idle = holder
             .held()
-            .filter(reported)
             .filter(|h| !busy.contains(&h.key))
             .filter(|h| {
                 tracker

@@ -1,6 +1,7 @@
 //! Property test of the optimizers: random upserts and deletions under
 //! random thresholds, optimizations run now and then, then to idle. Idle,
-//! the collection has at most `default_segment_number` segments, every
+//! the collection has at most `default_segment_number` segments (two when
+//! one is asked: a sealed one and the appendable one), every
 //! point outside the appendable segment (which stays below the indexing
 //! threshold) is in a graph, searches through the graphs find the points,
 //! and no point is lost or duplicated.
@@ -114,7 +115,9 @@ proptest! {
         }
         idle(&c);
         let stats = c.stats();
-        prop_assert!(stats.segments_count as u64 <= segments, "{stats:?}");
+        // the appendable segment counts, as in Qdrant; with one wanted, one
+        // sealed segment sits beside it
+        prop_assert!(stats.segments_count as u64 <= segments.max(2), "{stats:?}");
         // only the appendable segment is unindexed, and it is below the
         // threshold (threshold_kb of 16-d f32 vectors)
         let threshold = (threshold_kb as usize * 1024) / (DIM * 4);
