@@ -149,6 +149,9 @@ pub fn vectors_in_kb(kb: u64, dim: usize) -> usize {
 enum Task {
     /// Seal the appendable segment.
     Seal,
+    /// Seal the appendable segment below the indexing threshold into a
+    /// merge, once writes pause (the shard's operation number when planned).
+    SealTail(u64),
     /// Build the graph of vector `name` in a sealed segment.
     Index(u64, String),
     /// Rebuild the quantized vectors of a sealed segment's graph.
@@ -167,6 +170,7 @@ impl Task {
     fn optimizer(&self) -> &'static str {
         match self {
             Task::Seal | Task::Index(..) | Task::Blocks(..) => "indexing",
+            Task::SealTail(_) => "merge",
             Task::Quantize(..) | Task::ToDisk(..) => "config_mismatch",
             Task::Merge(keys) if keys.len() == 1 => "vacuum",
             Task::Merge(_) => "merge",
@@ -370,19 +374,18 @@ impl Collection {
                 tasks.push(Task::Merge(vec![key]));
             }
         }
-        // points left in the appendable segment below the indexing threshold,
-        // once writes pause: sealed (the next pass merges them into the
+        // points left in the appendable segment below the indexing threshold:
+        // sealed once writes pause (the next pass merges them into the
         // smallest sealed segment, whose graph is kept) when they are 1% of
         // the points or more, so a trickle of writes does not copy a large
-        // segment for every few points
+        // segment for every few points; pending (and reported) meanwhile
         let tail = appendable.points_count();
         if tasks.is_empty()
             && tail > 0
             && sizes.len() >= target
             && tail * 100 >= holder.points_count()
-            && self.quiet(holder.version())
         {
-            tasks.push(Task::Seal);
+            tasks.push(Task::SealTail(holder.version()));
         }
         tasks
     }
@@ -409,7 +412,7 @@ impl Collection {
     fn task_segments(&self, task: &Task) -> Vec<(u64, usize)> {
         let holder = self.shard.read();
         let keys = match task {
-            Task::Seal => vec![holder.held().last().map_or(0, |h| h.key)],
+            Task::Seal | Task::SealTail(_) => vec![holder.held().last().map_or(0, |h| h.key)],
             Task::Index(k, _) | Task::Quantize(k, _) | Task::ToDisk(k, _) | Task::Blocks(k, _) => {
                 vec![*k]
             }
@@ -470,6 +473,11 @@ impl Collection {
             let Some(task) = self.plan(&config).into_iter().next() else {
                 break;
             };
+            if let Task::SealTail(version) = task {
+                if !self.quiet(version) {
+                    break;
+                }
+            }
             let started = Optimization {
                 id: self.tracker.lock().next_id(),
                 optimizer: task.optimizer(),
@@ -481,7 +489,7 @@ impl Collection {
             self.tracker.lock().running = Some(started);
             self.optimizing.store(true, Ordering::Release);
             let result = match task {
-                Task::Seal => {
+                Task::Seal | Task::SealTail(_) => {
                     self.shard.write().seal_appendable();
                     Ok(())
                 }
