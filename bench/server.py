@@ -11,10 +11,15 @@ queries a request, limit 10) from 1 and 2 client threads at several `ef`:
 QPS, p50/p99 latency per request, recall@10. Peak RSS of the server is
 VmHWM (and the max of VmRSS sampled every 0.5 s). Prints JSON lines, then a
 table of ours/Qdrant ratios (per run; median with min-max over `--runs`).
+With --loadgen (and bench/loadgen built), the compiled gRPC load generator
+(bench/loadgen, Rust qdrant-client) also sends the unfiltered queries of
+q_def (all of them) at ef 32/64/128 from 1 and 2 tasks, after its own
+warm-up pass, against each server: the `grpc-rust ...` rows, not capped by
+the Python client's CPU.
 
 Usage: python bench/server.py DATA_DIR [--engines vectorizer,qdrant]
            [--transports grpc,rest] [--runs N] [--filters] [--quick]
-           [--green-timeout SECONDS]
+           [--green-timeout SECONDS] [--loadgen]
 DATA_DIR comes from bench/prepare.py. --filters adds keyword payloads f1/f10
 (1% / 10% "yes", indexed) and filtered queries with exact ground truth;
 --quick runs only ef=64 from 2 threads on fewer queries (a smoke test).
@@ -43,6 +48,8 @@ COMMANDS = {
     "qdrant": [os.path.join(ROOT, "..", "shared", "reference", "qdrant-1.19.0", "run")],
 }
 COLLECTION, BATCH, UPLOAD_BATCH, K = "bench", 16, 512, 10
+LOADGEN = os.path.join(ROOT, "bench", "loadgen", "target", "release", "loadgen")
+LOADGEN_EFS, LOADGEN_THREADS = [32, 64, 128], [1, 2]
 
 
 def log(*args):
@@ -163,6 +170,7 @@ class Data:
     """The prepared set: base memory-mapped (1M x 768 stays out of RAM)."""
 
     def __init__(self, path, n_queries, n_filtered, filters):
+        self.path = path
         meta = json.load(open(os.path.join(path, "meta.json")))
         self.n, self.dim = meta["n"], meta["dim"]
         self.base = np.memmap(os.path.join(path, "base.f32"), dtype="<f4", mode="r", shape=(self.n, self.dim))
@@ -273,6 +281,33 @@ def recall(results, gt):
     return hits / (len(gt) * K)
 
 
+def run_loadgen(server, data, ef, threads):
+    """bench/loadgen on the unfiltered q_def queries: its JSON line as a dict."""
+    cmd = [LOADGEN, "--url", f"http://127.0.0.1:{server.grpc}", "--collection", COLLECTION,
+           "--queries", os.path.join(data.path, "q_def.f32"), "--dim", str(data.dim),
+           "--gt", os.path.join(data.path, "q_def.gt"), "--ef", str(ef), "--threads", str(threads),
+           "--batch", str(BATCH), "--limit", str(K)]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    if out.returncode != 0:
+        raise RuntimeError(f"loadgen exited with {out.returncode}: {out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def bench_loadgen(engine, server, data, metrics):
+    """The `grpc-rust ...` rows: the compiled client, unfiltered, every ef x threads."""
+    for ef in LOADGEN_EFS:
+        for threads in LOADGEN_THREADS:
+            out = dict(qps=None, p50_ms=None, p99_ms=None, recall=None)
+            try:
+                out = run_loadgen(server, data, ef, threads)
+            except Exception as e:
+                log(f"{engine} loadgen ef={ef} threads={threads} failed: {e}")
+            emit({"engine": engine, "transport": "grpc", "client": "rust", "kind": "server_search", "filter": "none",
+                  "ef": ef, "threads": threads, "batch": BATCH, **out})
+            for key, unit in (("qps", "QPS"), ("p50_ms", "p50 ms"), ("p99_ms", "p99 ms"), ("recall", "recall")):
+                metrics[f"grpc-rust ef{ef} t{threads} {unit}"] = out[key]
+
+
 def bench_engine(engine, transport, data, opts, metrics):
     """One engine over one transport; every step reports null when it fails."""
     tag = {"engine": engine, "transport": transport}
@@ -325,6 +360,8 @@ def bench_engine(engine, transport, data, opts, metrics):
                     label = f"{'' if name == 'none' else name + ' '}ef{ef} t{threads}"
                     for key, unit in (("qps", "QPS"), ("p50_ms", "p50 ms"), ("p99_ms", "p99 ms"), ("recall", "recall")):
                         put(f"{label} {unit}", out[key])
+        if opts.loadgen and transport == opts.transports[0]:  # once per engine and run
+            bench_loadgen(engine, server, data, metrics)
         client.close()
     finally:
         hwm, max_rss = server.rss()
@@ -380,10 +417,15 @@ def main():
     ap.add_argument("--filters", action="store_true")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--green-timeout", type=float, default=600.0)
+    ap.add_argument("--loadgen", action="store_true", help="also run bench/loadgen (when built): grpc-rust rows")
     opts = ap.parse_args()
     # a SIGTERM unwinds like Ctrl-C, so the running server is stopped and its storage deleted
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     engines, transports = opts.engines.split(","), opts.transports.split(",")
+    opts.transports = transports
+    if opts.loadgen and not os.access(LOADGEN, os.X_OK):
+        log(f"--loadgen: {LOADGEN} not built, skipping the grpc-rust rows (see bench/loadgen/Cargo.toml)")
+        opts.loadgen = False
     for e in engines:
         if e not in COMMANDS:
             ap.error(f"unknown engine {e}")
