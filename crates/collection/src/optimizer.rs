@@ -92,16 +92,19 @@ pub fn quantization_method(config: &CollectionConfig, name: &str) -> Option<Meth
 }
 
 /// The fields whose large values get payload-aware subgraphs in the graph
-/// of `name`, and the least points a value needs (smaller ones are scanned
-/// exactly): indexed keyword / integer fields when `payload_m` is set,
+/// of `name`, the least points a value needs (smaller ones are scanned
+/// exactly) and the most (a value holding more than half the segment's
+/// points is walked in the main graph, which accepts every other node or
+/// more): indexed keyword / integer fields unless `payload_m` is 0 (as
+/// Qdrant, whose payload-aware links use `m` when `payload_m` is unset),
 /// and tenant keyword fields always.
 fn block_plan(
     config: &CollectionConfig,
     segment: &segment::segment::Segment,
     name: &str,
-) -> (Vec<String>, usize) {
+) -> (Vec<String>, usize, usize) {
     let hnsw = hnsw_config(config, name);
-    let payload_m = hnsw.payload_m.is_some_and(|m| m > 0);
+    let payload_m = hnsw.payload_m != Some(0);
     let fields = segment
         .payload_index()
         .schema()
@@ -121,7 +124,11 @@ fn block_plan(
         .vectors
         .get(name)
         .map_or(1, |p| p.size as usize);
-    (fields, vectors_in_kb(hnsw.full_scan_threshold, dim).max(1))
+    (
+        fields,
+        vectors_in_kb(hnsw.full_scan_threshold, dim).max(1),
+        segment.points_count() / 2,
+    )
 }
 
 /// Whether the vectors `name` live in a mapped file once sealed: `on_disk`,
@@ -355,10 +362,10 @@ impl Collection {
                     tasks.push(Task::Quantize(key, name.clone()));
                 }
                 if segment.has_graph(name) {
-                    let (fields, min) = block_plan(config, segment, name);
+                    let (fields, min, max) = block_plan(config, segment, name);
                     let built = segment.graph_blocks(name);
                     if segment
-                        .payload_block_keys(&fields, min)
+                        .payload_block_keys(&fields, min, max)
                         .iter()
                         .any(|k| !built.contains(k))
                     {
@@ -599,11 +606,11 @@ impl Collection {
             let Some(held) = holder.sealed(key) else {
                 return Ok(());
             };
-            let (fields, min) = block_plan(config, &held.segment, name);
+            let (fields, min, max) = block_plan(config, &held.segment, name);
             let built = held.segment.graph_blocks(name);
             let blocks: Vec<_> = held
                 .segment
-                .payload_blocks(&fields, min)
+                .payload_blocks(&fields, min, max)
                 .into_iter()
                 .filter(|(k, _)| !built.contains(k))
                 .collect();

@@ -231,7 +231,7 @@ fn main() {
         // `payload_m` / `is_tenant` give them)
         if std::env::var("BENCH_BLOCKS").as_deref() == Ok("1") {
             let names: Vec<String> = fields.iter().map(|(f, _, _)| f.to_string()).collect();
-            let blocks = segment.payload_blocks(&names, (10_000 * 1024) / (dim * 4));
+            let blocks = segment.payload_blocks(&names, (10_000 * 1024) / (dim * 4), usize::MAX);
             let source = segment.graph_source("").expect("dense vectors");
             let built = pool.install(|| {
                 source.build_blocks(

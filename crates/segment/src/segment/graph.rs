@@ -268,11 +268,13 @@ impl Segment {
     }
 
     /// Large values of indexed keyword / integer `fields`: each value with
-    /// at least `min_points` live points, and their offsets.
+    /// at least `min_points` and at most `max_points` live points, and
+    /// their offsets.
     pub fn payload_blocks(
         &self,
         fields: &[String],
         min_points: usize,
+        max_points: usize,
     ) -> Vec<(BlockKey, Vec<u32>)> {
         let mut out = Vec::new();
         for field in fields {
@@ -290,7 +292,7 @@ impl Segment {
                 };
                 let offsets: Vec<u32> =
                     bitmap.iter().filter(|&o| self.id_of(o).is_some()).collect();
-                if offsets.len() >= min_points.max(1) {
+                if (min_points.max(1)..=max_points).contains(&offsets.len()) {
                     out.push((
                         BlockKey {
                             field: field.clone(),
@@ -304,8 +306,14 @@ impl Segment {
         out
     }
 
-    /// Keys of the values [`Segment::payload_blocks`] would return.
-    pub fn payload_block_keys(&self, fields: &[String], min_points: usize) -> Vec<BlockKey> {
+    /// Keys of the values [`Segment::payload_blocks`] would return (counting
+    /// deleted points the bitmaps still hold).
+    pub fn payload_block_keys(
+        &self,
+        fields: &[String],
+        min_points: usize,
+        max_points: usize,
+    ) -> Vec<BlockKey> {
         let mut out = Vec::new();
         for field in fields {
             let Some(values) = self
@@ -321,7 +329,7 @@ impl Segment {
                     IndexKey::Str(s) => BlockValue::Str(s.clone()),
                     _ => continue,
                 };
-                if bitmap.len() as usize >= min_points.max(1) {
+                if (min_points.max(1)..=max_points).contains(&(bitmap.len() as usize)) {
                     out.push(BlockKey {
                         field: field.clone(),
                         value,
@@ -346,7 +354,26 @@ impl Segment {
     }
 
     /// Adds payload-aware subgraphs to the graph of `name`.
+    ///
+    /// Points of a block's value that its graph lacks (their payload took
+    /// the value after the graph was built, e.g. before a restart that
+    /// loads an older block file) are marked as touched: block walks check
+    /// them exactly.
     pub fn install_blocks(&mut self, name: &str, blocks: Vec<(BlockKey, HnswIndex)>) {
+        if !self.graphs.contains_key(name) {
+            return;
+        }
+        for (key, index) in &blocks {
+            let covered: RoaringBitmap = index.offsets().iter().copied().collect();
+            let current = self
+                .payload_blocks(std::slice::from_ref(&key.field), 1, usize::MAX)
+                .into_iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, offsets)| offsets)
+                .unwrap_or_default();
+            self.payload_touched
+                .extend(current.into_iter().filter(|o| !covered.contains(*o)));
+        }
         if let Some(graph) = self.graphs.get_mut(name) {
             graph.blocks.extend(blocks);
         }
