@@ -141,7 +141,7 @@ pub fn vectors_on_disk(config: &CollectionConfig, name: &str) -> bool {
 
 /// How long writes must pause, by default, before an appendable segment
 /// below the indexing threshold is sealed into a merge.
-pub const QUIET: std::time::Duration = std::time::Duration::from_millis(500);
+pub const QUIET: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Fewest points a graph build inserts for it to make int8 codes to guide
 /// its walks when the vectors have none.
@@ -388,6 +388,7 @@ impl Collection {
         // segment for every few points; pending (and reported) meanwhile
         let tail = appendable.points_count();
         if tasks.is_empty()
+            && threshold_kb > 0
             && tail > 0
             && sizes.len() >= target
             && tail * 100 >= holder.points_count()
@@ -552,7 +553,12 @@ impl Collection {
         // for a build ~30% faster)
         let scratch = match &quantized {
             Some((Method::Scalar { .. }, _)) => None,
-            _ if source.offsets.len() - base.map_or(0, HnswIndex::len) >= GUIDED_BUILD_MIN => {
+            _ if source
+                .offsets
+                .len()
+                .saturating_sub(base.map_or(0, HnswIndex::len))
+                >= GUIDED_BUILD_MIN =>
+            {
                 Some(source.quantize(Method::Scalar { quantile: 0.99 }, distance))
             }
             _ => None,

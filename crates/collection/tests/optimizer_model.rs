@@ -161,3 +161,42 @@ proptest! {
         prop_assert!(found * 100 >= probes.len() * 95, "{found} of {}", probes.len());
     }
 }
+
+/// `indexing_threshold: 0` turns indexing off (what bulk uploads set
+/// before indexing at once): a collection with sealed segments seals and
+/// merges nothing new, even once writes pause.
+#[test]
+fn indexing_off_builds_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Collection::create(dir.path(), config(1, 2, 100)).unwrap();
+    let upsert = |ids: std::ops::Range<u64>| {
+        let points = ids
+            .map(|id| PointData {
+                id: PointId::Num(id),
+                vectors: [(String::new(), Vector::Dense(vector(id, 1)))].into(),
+                payload: Default::default(),
+            })
+            .collect();
+        c.update(UpdateRequest::Upsert {
+            points,
+            update_filter: None,
+            mode: UpdateMode::Upsert,
+        })
+        .unwrap();
+    };
+    upsert(0..100);
+    idle(&c);
+    assert_eq!(c.stats().indexed_vectors_count, 100);
+    c.update_config(|config| {
+        config.optimizer_config.indexing_threshold = Some(0);
+        Ok(())
+    })
+    .unwrap();
+    upsert(100..150);
+    idle(&c);
+    let stats = c.stats();
+    assert_eq!(
+        (stats.points_count, stats.indexed_vectors_count),
+        (150, 100)
+    );
+}

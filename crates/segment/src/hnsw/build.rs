@@ -85,9 +85,12 @@ impl<'a> HnswBuilder<'a> {
     /// keeps the graph of its largest segment instead of building it
     /// again. A base of another `m`, or larger than this graph, is ignored.
     pub fn with_base(mut self, base: Option<&HnswIndex>) -> Self {
-        let Some(base) = base
-            .filter(|b| b.m == self.params.m && b.len() <= self.offsets.len() && b.entry.is_some())
-        else {
+        let Some(base) = base.filter(|b| {
+            b.m == self.params.m
+                && b.m0 == self.params.m * 2
+                && b.len() <= self.offsets.len()
+                && b.entry.is_some()
+        }) else {
             return self;
         };
         let m0 = self.params.m * 2;

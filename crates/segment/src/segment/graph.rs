@@ -363,16 +363,26 @@ impl Segment {
         if !self.graphs.contains_key(name) {
             return;
         }
+        let storage = self.vectors.get(name);
         for (key, index) in &blocks {
+            let value = match &key.value {
+                BlockValue::Int(i) => IndexKey::Int(*i),
+                BlockValue::Str(s) => IndexKey::Str(s.clone()),
+            };
+            let Some(current) = self
+                .payload_index
+                .get(&key.field)
+                .and_then(|i| i.value_bitmaps())
+                .and_then(|values| values.get(&value))
+            else {
+                continue;
+            };
             let covered: RoaringBitmap = index.offsets().iter().copied().collect();
-            let current = self
-                .payload_blocks(std::slice::from_ref(&key.field), 1, usize::MAX)
+            let lacking: Vec<u32> = (current - &covered)
                 .into_iter()
-                .find(|(k, _)| k == key)
-                .map(|(_, offsets)| offsets)
-                .unwrap_or_default();
-            self.payload_touched
-                .extend(current.into_iter().filter(|o| !covered.contains(*o)));
+                .filter(|&o| self.ids.is_live(o) && storage.is_some_and(|s| s.has(o)))
+                .collect();
+            self.payload_touched.extend(lacking);
         }
         if let Some(graph) = self.graphs.get_mut(name) {
             graph.blocks.extend(blocks);
