@@ -18,7 +18,7 @@ use segment::quantization::QuantizedVectors;
 use segment::quantization::{Bits, Method};
 use segment::segment::graph::GraphSource;
 use segment::selector::{PayloadSelector, VectorSelector};
-use segment::PointId;
+use segment::vector_storage::Element;
 
 use crate::collection::Collection;
 use crate::config::{
@@ -27,6 +27,12 @@ use crate::config::{
 };
 use crate::error::Result;
 use crate::holder::Held;
+
+mod tracker;
+
+pub use tracker::{
+    Optimization, OptimizationStatus, OptimizationsReport, QueuedOptimization, Tracker,
+};
 
 /// Default `indexing_threshold` in kilobytes of vectors.
 const DEFAULT_INDEXING_THRESHOLD_KB: u64 = 10_000;
@@ -181,85 +187,6 @@ impl Task {
             Task::Quantize(..) | Task::ToDisk(..) => "config_mismatch",
             Task::Merge(keys) if keys.len() == 1 => "vacuum",
             Task::Merge(_) => "merge",
-        }
-    }
-}
-
-/// State of an optimization.
-#[derive(Debug, Clone, PartialEq)]
-pub enum OptimizationStatus {
-    /// Running.
-    Optimizing,
-    /// Finished.
-    Done,
-    /// Failed with this error.
-    Error(String),
-}
-
-/// One optimization, running or completed.
-#[derive(Debug, Clone)]
-pub struct Optimization {
-    /// Sequence number (unique within the process).
-    pub id: u64,
-    /// Optimizer name.
-    pub optimizer: &'static str,
-    /// Segment keys and their live points.
-    pub segments: Vec<(u64, usize)>,
-    /// Start time.
-    pub started: SystemTime,
-    /// End time, once finished.
-    pub finished: Option<SystemTime>,
-    /// State.
-    pub status: OptimizationStatus,
-}
-
-/// A pending optimization.
-#[derive(Debug, Clone)]
-pub struct QueuedOptimization {
-    /// Optimizer name.
-    pub optimizer: &'static str,
-    /// Segment keys and their live points.
-    pub segments: Vec<(u64, usize)>,
-}
-
-/// What `GET /collections/{name}/optimizations` reports.
-#[derive(Debug, Clone)]
-pub struct OptimizationsReport {
-    /// Running now.
-    pub running: Vec<Optimization>,
-    /// Pending, in order.
-    pub queued: Vec<QueuedOptimization>,
-    /// Recently finished, newest first.
-    pub completed: Vec<Optimization>,
-    /// Segments nothing waits to optimize: keys and live points.
-    pub idle: Vec<(u64, usize)>,
-}
-
-/// Completed optimizations kept for reports.
-const COMPLETED_KEPT: usize = 16;
-
-/// The running optimization and the last completed ones.
-#[derive(Debug, Default)]
-pub struct Tracker {
-    running: Option<Optimization>,
-    completed: std::collections::VecDeque<Optimization>,
-    next: u64,
-}
-
-impl Tracker {
-    fn next_id(&mut self) -> u64 {
-        self.next += 1;
-        self.next
-    }
-
-    fn finish(&mut self, status: OptimizationStatus) {
-        if let Some(mut done) = self.running.take() {
-            done.finished = Some(SystemTime::now());
-            done.status = status;
-            if self.completed.len() == COMPLETED_KEPT {
-                self.completed.pop_front();
-            }
-            self.completed.push_back(done);
         }
     }
 }
@@ -548,16 +475,18 @@ impl Collection {
         // 4x fewer bytes; links are still chosen by exact similarities)
         let quantized =
             quantization_method(config, name).map(|m| (m, source.quantize(m, distance)));
-        // without int8 codes of its own, a large build makes some for its
-        // walks only and drops them after (a quarter of the vectors' memory,
-        // for a build ~30% faster)
+        // without int8 codes of its own, a large build of f32 vectors (the
+        // only ones codes guide) makes some for its walks only and drops
+        // them after (a quarter of the vectors' memory, for a build ~30%
+        // faster)
         let scratch = match &quantized {
             Some((Method::Scalar { .. }, _)) => None,
-            _ if source
-                .offsets
-                .len()
-                .saturating_sub(base.map_or(0, HnswIndex::len))
-                >= GUIDED_BUILD_MIN =>
+            _ if source.element() == Element::F32
+                && source
+                    .offsets
+                    .len()
+                    .saturating_sub(base.map_or(0, HnswIndex::len))
+                    >= GUIDED_BUILD_MIN =>
             {
                 Some(source.quantize(Method::Scalar { quantile: 0.99 }, distance))
             }
@@ -704,7 +633,7 @@ impl Collection {
         let graph_names = Self::graph_names(config);
         let (mut merged, bases) = {
             let holder = self.shard.read();
-            let Some(held) = sources
+            let Some(mut held) = sources
                 .iter()
                 .map(|k| holder.sealed(*k))
                 .collect::<Option<Vec<_>>>()
@@ -728,8 +657,8 @@ impl Collection {
                 .map(|h| (h.key, reusable(h)))
                 .filter(|(_, graphs)| !graphs.is_empty());
             let mut merged = held[0].segment.empty_like();
-            let mut copy = |h: &Held, points: &mut dyn Iterator<Item = (PointId, u32)>| {
-                for (id, offset) in points {
+            let mut copy = |h: &Held| {
+                for (id, offset) in h.segment.iter_by_offset() {
                     let r = h
                         .segment
                         .record(offset, &PayloadSelector::All, &VectorSelector::All);
@@ -741,13 +670,10 @@ impl Collection {
                     );
                 }
             };
+            // the base first, so its graph's nodes are the first offsets
             let base_key = base.as_ref().map(|(k, _)| *k);
-            if let Some(h) = held.iter().find(|h| Some(h.key) == base_key) {
-                copy(h, &mut h.segment.iter_by_offset());
-            }
-            for h in held.iter().filter(|h| Some(h.key) != base_key) {
-                copy(h, &mut h.segment.iter_from(None));
-            }
+            held.sort_by_key(|h| Some(h.key) != base_key);
+            held.iter().for_each(|h| copy(h));
             (merged, base.map(|(_, graphs)| graphs).unwrap_or_default())
         };
         let mut graphs = Vec::new();

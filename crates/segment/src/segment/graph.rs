@@ -56,6 +56,25 @@ pub enum BlockValue {
     Str(String),
 }
 
+impl BlockValue {
+    /// The block value of an index key (keywords and integers only).
+    fn of(key: &IndexKey) -> Option<BlockValue> {
+        match key {
+            IndexKey::Int(i) => Some(BlockValue::Int(*i)),
+            IndexKey::Str(s) => Some(BlockValue::Str(s.clone())),
+            _ => None,
+        }
+    }
+
+    /// The index key holding this value's points.
+    fn index_key(&self) -> IndexKey {
+        match self {
+            BlockValue::Int(i) => IndexKey::Int(*i),
+            BlockValue::Str(s) => IndexKey::Str(s.clone()),
+        }
+    }
+}
+
 impl BlockKey {
     /// The blocks the `must` conditions of `filter` select.
     fn candidates(filter: &Filter) -> impl Iterator<Item = BlockKey> + '_ {
@@ -98,6 +117,11 @@ impl GraphSource {
             Some(VectorStorage::Dense { dim, data, .. }) => (*dim, data),
             _ => unreachable!("a graph source is taken from a dense storage"),
         }
+    }
+
+    /// The element type the vectors are stored in.
+    pub fn element(&self) -> crate::vector_storage::Element {
+        self.dense().1.element()
     }
 
     /// Builds the graph.
@@ -285,10 +309,8 @@ impl Segment {
                 continue;
             };
             for (key, bitmap) in values {
-                let value = match key {
-                    IndexKey::Int(i) => BlockValue::Int(*i),
-                    IndexKey::Str(s) => BlockValue::Str(s.clone()),
-                    _ => continue,
+                let Some(value) = BlockValue::of(key) else {
+                    continue;
                 };
                 let offsets: Vec<u32> =
                     bitmap.iter().filter(|&o| self.id_of(o).is_some()).collect();
@@ -306,8 +328,7 @@ impl Segment {
         out
     }
 
-    /// Keys of the values [`Segment::payload_blocks`] would return (counting
-    /// deleted points the bitmaps still hold).
+    /// Keys of the values [`Segment::payload_blocks`] would return.
     pub fn payload_block_keys(
         &self,
         fields: &[String],
@@ -324,10 +345,8 @@ impl Segment {
                 continue;
             };
             for (key, bitmap) in values {
-                let value = match key {
-                    IndexKey::Int(i) => BlockValue::Int(*i),
-                    IndexKey::Str(s) => BlockValue::Str(s.clone()),
-                    _ => continue,
+                let Some(value) = BlockValue::of(key) else {
+                    continue;
                 };
                 if (min_points.max(1)..=max_points).contains(&(bitmap.len() as usize)) {
                     out.push(BlockKey {
@@ -365,15 +384,11 @@ impl Segment {
         }
         let storage = self.vectors.get(name);
         for (key, index) in &blocks {
-            let value = match &key.value {
-                BlockValue::Int(i) => IndexKey::Int(*i),
-                BlockValue::Str(s) => IndexKey::Str(s.clone()),
-            };
             let Some(current) = self
                 .payload_index
                 .get(&key.field)
                 .and_then(|i| i.value_bitmaps())
-                .and_then(|values| values.get(&value))
+                .and_then(|values| values.get(&key.value.index_key()))
             else {
                 continue;
             };
