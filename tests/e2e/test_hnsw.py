@@ -63,7 +63,10 @@ def recall(client, local, name, queries, **kw):
 def test_graph_search_recall_and_exact_mode(indexed):
     client, local, name = indexed
     queries = clustered(50, 2)
-    assert recall(client, local, name, queries) >= 0.95
+    # at the default ef (= ef_construct, 64) the reference Qdrant 1.19 server
+    # reaches 0.946-0.974 on this set over ten builds, Vectorizer 0.954-0.970:
+    # the bar leaves room for a build's luck, ef 128 below is the strict one
+    assert recall(client, local, name, queries) >= 0.93
     assert recall(client, local, name, queries, search_params=models.SearchParams(hnsw_ef=128)) >= 0.97
     for q in queries[:10]:
         r = client.query_points(name, q.tolist(), limit=10, search_params=models.SearchParams(exact=True)).points
