@@ -22,7 +22,11 @@ Usage: python bench/server.py DATA_DIR [--engines vectorizer,qdrant]
            [--green-timeout SECONDS] [--loadgen]
 DATA_DIR comes from bench/prepare.py. --filters adds keyword payloads f1/f10
 (1% / 10% "yes", indexed) and filtered queries with exact ground truth;
---quick runs only ef=64 from 2 threads on fewer queries (a smoke test).
+--sweep adds keyword fields s0_1 ... s50 matching 0.1%, 1%, 5%, 10%, 25% and
+50% of the points (indexed before the upload) and sends filtered queries
+with bench/loadgen at ef 64 and 128 from 2 tasks (the `sweep ...` rows);
+--green-only stops each engine once it is green (repeated time-to-green
+runs); --quick runs only ef=64 from 2 threads on fewer queries (a smoke test).
 """
 
 import argparse
@@ -50,6 +54,9 @@ COMMANDS = {
 COLLECTION, BATCH, UPLOAD_BATCH, K = "bench", 16, 512, 10
 LOADGEN = os.path.join(ROOT, "bench", "loadgen", "target", "release", "loadgen")
 LOADGEN_EFS, LOADGEN_THREADS = [32, 64, 128], [1, 2]
+# selectivity sweep: field name -> share of the points whose value is "yes"
+SWEEP = {"s0_1": 0.001, "s1": 0.01, "s5": 0.05, "s10": 0.10, "s25": 0.25, "s50": 0.50}
+SWEEP_EFS, SWEEP_QUERIES = [64, 128], 400
 
 
 def log(*args):
@@ -169,7 +176,7 @@ class Server:
 class Data:
     """The prepared set: base memory-mapped (1M x 768 stays out of RAM)."""
 
-    def __init__(self, path, n_queries, n_filtered, filters):
+    def __init__(self, path, n_queries, n_filtered, filters, sweep=False):
         self.path = path
         meta = json.load(open(os.path.join(path, "meta.json")))
         self.n, self.dim = meta["n"], meta["dim"]
@@ -184,10 +191,26 @@ class Data:
                 self.filters[field] = bits.astype(bool)
             self.fqueries = queries[:n_filtered]
             self.fgt = {f: filtered_gt(self.base, self.fqueries, m) for f, m in self.filters.items()}
+        self.sweep = {}
+        if sweep:
+            # written beside nothing shared: the queries and each field's
+            # exact filtered top-K go to a scratch directory for bench/loadgen
+            self.sweep_dir = tempfile.mkdtemp(prefix="bench-sweep-")
+            sq = queries[:SWEEP_QUERIES]
+            np.ascontiguousarray(sq, dtype="<f4").tofile(os.path.join(self.sweep_dir, "q.f32"))
+            rng = np.random.default_rng(23)
+            for field, share in SWEEP.items():
+                mask = rng.random(self.n) < share
+                self.sweep[field] = mask
+                gt = filtered_gt(self.base, sq, mask)
+                np.ascontiguousarray(gt, dtype="<u4").tofile(os.path.join(self.sweep_dir, f"{field}.gt"))
 
     def payload(self):
-        f1, f10 = self.filters["f1"], self.filters["f10"]
-        return ({"f1": "yes" if f1[i] else "no", "f10": "yes" if f10[i] else "no"} for i in range(self.n))
+        """Each point's keyword fields (None when the run has none)."""
+        fields = {**self.filters, **self.sweep}
+        if not fields:
+            return None
+        return ({f: "yes" if m[i] else "no" for f, m in fields.items()} for i in range(self.n))
 
 
 def filtered_gt(base, queries, mask, chunk=65536):
@@ -213,11 +236,9 @@ def upload(client, data):
         COLLECTION, vectors_config=models.VectorParams(size=data.dim, distance=models.Distance.COSINE),
         hnsw_config=models.HnswConfigDiff(m=16, ef_construct=100),
         optimizers_config=models.OptimizersConfigDiff(default_segment_number=2))
-    payload = None
-    if data.filters:
-        for field in data.filters:
-            client.create_payload_index(COLLECTION, field, field_schema=models.PayloadSchemaType.KEYWORD, wait=True)
-        payload = data.payload()
+    for field in [*data.filters, *data.sweep]:
+        client.create_payload_index(COLLECTION, field, field_schema=models.PayloadSchemaType.KEYWORD, wait=True)
+    payload = data.payload()
     start = time.perf_counter()
     client.upload_collection(COLLECTION, vectors=data.base, payload=payload, ids=range(data.n),
                              batch_size=UPLOAD_BATCH, parallel=1, wait=True)
@@ -281,12 +302,18 @@ def recall(results, gt):
     return hits / (len(gt) * K)
 
 
-def run_loadgen(server, data, ef, threads):
-    """bench/loadgen on the unfiltered q_def queries: its JSON line as a dict."""
+def run_loadgen(server, data, ef, threads, field=None):
+    """bench/loadgen on the unfiltered q_def queries (or the sweep's queries
+    filtered by `field` = "yes"): its JSON line as a dict."""
+    if field is None:
+        queries, gt = os.path.join(data.path, "q_def.f32"), os.path.join(data.path, "q_def.gt")
+    else:
+        queries, gt = os.path.join(data.sweep_dir, "q.f32"), os.path.join(data.sweep_dir, f"{field}.gt")
     cmd = [LOADGEN, "--url", f"http://127.0.0.1:{server.grpc}", "--collection", COLLECTION,
-           "--queries", os.path.join(data.path, "q_def.f32"), "--dim", str(data.dim),
-           "--gt", os.path.join(data.path, "q_def.gt"), "--ef", str(ef), "--threads", str(threads),
+           "--queries", queries, "--dim", str(data.dim), "--gt", gt, "--ef", str(ef), "--threads", str(threads),
            "--batch", str(BATCH), "--limit", str(K)]
+    if field is not None:
+        cmd += ["--filter-key", field, "--filter-value", "yes"]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
     if out.returncode != 0:
         raise RuntimeError(f"loadgen exited with {out.returncode}: {out.stderr[-2000:]}")
@@ -306,6 +333,21 @@ def bench_loadgen(engine, server, data, metrics):
                   "ef": ef, "threads": threads, "batch": BATCH, **out})
             for key, unit in (("qps", "QPS"), ("p50_ms", "p50 ms"), ("p99_ms", "p99 ms"), ("recall", "recall")):
                 metrics[f"grpc-rust ef{ef} t{threads} {unit}"] = out[key]
+
+
+def bench_sweep(engine, server, data, metrics):
+    """The `sweep ...` rows: filtered queries at every selectivity, 2 tasks."""
+    for field, share in SWEEP.items():
+        for ef in SWEEP_EFS:
+            out = dict(qps=None, p50_ms=None, p99_ms=None, recall=None)
+            try:
+                out = run_loadgen(server, data, ef, 2, field)
+            except Exception as e:
+                log(f"{engine} sweep {field} ef={ef} failed: {e}")
+            emit({"engine": engine, "transport": "grpc", "client": "rust", "kind": "server_search", "filter": field,
+                  "selectivity": share, "ef": ef, "threads": 2, "batch": BATCH, **out})
+            for key, unit in (("qps", "QPS"), ("recall", "recall")):
+                metrics[f"sweep {share * 100:g}% ef{ef} t2 {unit}"] = out[key]
 
 
 def bench_engine(engine, transport, data, opts, metrics):
@@ -336,6 +378,8 @@ def bench_engine(engine, transport, data, opts, metrics):
         put("segments", row["segments"])
         put("indexed %", row["indexed"] / row["points"] * 100 if row["indexed"] is not None and row["points"] else None)
         log(f"{engine}: upload {secs} s, green {green} s, {row}")
+        if opts.green_only:
+            return
         suites = [("none", data.queries, data.gt, None)]
         for field in data.filters:
             flt = models.Filter(must=[models.FieldCondition(key=field, match=models.MatchValue(value="yes"))])
@@ -362,6 +406,8 @@ def bench_engine(engine, transport, data, opts, metrics):
                         put(f"{label} {unit}", out[key])
         if opts.loadgen and transport == opts.transports[0]:  # once per engine and run
             bench_loadgen(engine, server, data, metrics)
+        if data.sweep and opts.loadgen and transport == opts.transports[0]:
+            bench_sweep(engine, server, data, metrics)
         client.close()
     finally:
         hwm, max_rss = server.rss()
@@ -415,6 +461,8 @@ def main():
     ap.add_argument("--transports", default="grpc,rest")
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--filters", action="store_true")
+    ap.add_argument("--sweep", action="store_true", help="filtered queries at 0.1-50%% selectivity (needs --loadgen)")
+    ap.add_argument("--green-only", action="store_true", help="stop at green: upload and time-to-green rows only")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--green-timeout", type=float, default=600.0)
     ap.add_argument("--loadgen", action="store_true", help="also run bench/loadgen (when built): grpc-rust rows")
@@ -430,7 +478,9 @@ def main():
         if e not in COMMANDS:
             ap.error(f"unknown engine {e}")
     opts.efs, opts.threads = ([64], [2]) if opts.quick else ([32, 64, 128], [1, 2])
-    data = Data(opts.data_dir, 256 if opts.quick else 1000, 100 if opts.quick else 200, opts.filters)
+    if opts.sweep and not opts.loadgen:
+        ap.error("--sweep sends its queries with bench/loadgen: add --loadgen")
+    data = Data(opts.data_dir, 256 if opts.quick else 1000, 100 if opts.quick else 200, opts.filters, opts.sweep)
     runs = []
     for r in range(opts.runs):
         metrics = {e: {} for e in engines}
@@ -440,6 +490,8 @@ def main():
         runs.append(metrics)
     print(f"\n{len(runs)} run(s), {data.n} x {data.dim}, batches of {BATCH} queries, ratio = vectorizer / qdrant")
     print(table(runs, engines))
+    if data.sweep:
+        shutil.rmtree(data.sweep_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -613,6 +613,7 @@ pub fn write_atomically_with(
     Ok(())
 }
 
+mod dense;
 pub mod graph;
 mod ids;
 mod payloads;

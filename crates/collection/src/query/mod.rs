@@ -224,6 +224,26 @@ type Scored = (PointId, f32);
 /// sub-query and the filter it ran under.
 type PrefetchCache = std::cell::RefCell<HashMap<String, Vec<Scored>>>;
 
+/// The search a request without prefetches asking for the points nearest
+/// to a given vector runs (what [`Collection::run_node`] runs for it).
+fn plain_search(r: &QueryRequest) -> Option<SearchRequest> {
+    let node = &r.root;
+    let Some(QueryKind::Nearest(query @ QueryInput::Vector(_))) = &node.query else {
+        return None;
+    };
+    (node.prefetch.is_empty() && node.lookup_from.is_none()).then(|| SearchRequest {
+        using: node.using.clone(),
+        query: query.clone(),
+        filter: node.filter.clone(),
+        limit: node.limit,
+        offset: r.offset,
+        score_threshold: node.score_threshold,
+        with_payload: r.with_payload.clone(),
+        with_vector: r.with_vector.clone(),
+        params: node.params,
+    })
+}
+
 /// `a` and `b` together (either may be absent).
 fn both(a: Option<&Filter>, b: Option<&Filter>) -> Option<Filter> {
     match (a, b) {
@@ -319,20 +339,36 @@ impl Collection {
     /// computed once.
     pub fn query_batch(&self, requests: &[QueryRequest]) -> Result<Vec<Vec<ScoredPoint>>> {
         let cache = PrefetchCache::default();
-        requests
-            .iter()
-            .map(|r| {
-                self.run_node(
-                    &r.root,
-                    None,
-                    r.root.limit,
-                    r.offset,
-                    &r.with_payload,
-                    &r.with_vector,
-                    &cache,
-                )
-            })
-            .collect()
+        let mut out = Vec::with_capacity(requests.len());
+        let mut rest = requests;
+        while let Some(first) = rest.first() {
+            // a run of plain nearest searches under one vector, filter and
+            // parameters is searched together
+            let run: Vec<SearchRequest> = rest
+                .iter()
+                .map_while(plain_search)
+                .take_while(|s| {
+                    (&s.using, &s.filter, &s.params)
+                        == (&first.root.using, &first.root.filter, &first.root.params)
+                })
+                .collect();
+            if run.len() > 1 {
+                out.extend(self.search_batch(&run)?);
+                rest = &rest[run.len()..];
+                continue;
+            }
+            out.push(self.run_node(
+                &first.root,
+                None,
+                first.root.limit,
+                first.offset,
+                &first.with_payload,
+                &first.with_vector,
+                &cache,
+            )?);
+            rest = &rest[1..];
+        }
+        Ok(out)
     }
 
     /// One node: a search at a leaf, fusion or rescoring above; `outer` is

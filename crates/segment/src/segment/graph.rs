@@ -12,29 +12,28 @@ use std::sync::Arc;
 use roaring::RoaringBitmap;
 use serde::{Deserialize, Serialize};
 
-use super::search::{QueryVector, ScoredOffset, TopK};
 use super::Segment;
 use crate::distance::Distance;
 use crate::filter::{Condition, FieldCheck, FieldCondition, Filter, Match, MatchValue};
 use crate::hnsw::{DenseVectors, HnswBuilder, HnswIndex, HnswParams};
 use crate::payload_index::field_index::IndexKey;
 use crate::quantization::{Method, QuantizedVectors};
-use crate::vector_storage::{DenseData, DenseQuery, VectorStorage};
+use crate::vector_storage::{DenseData, VectorStorage};
 
 /// A built graph and what it covers.
 #[derive(Debug)]
 pub struct VectorGraph {
-    index: HnswIndex,
+    pub(super) index: HnswIndex,
     /// Quantized vectors for traversal, with the method that made them.
-    quantized: Option<(Method, QuantizedVectors)>,
+    pub(super) quantized: Option<(Method, QuantizedVectors)>,
     /// Payload-aware subgraphs: one graph over the points of each large
     /// value of a tenant-like field, walked when a filter asks for it.
-    blocks: BTreeMap<BlockKey, HnswIndex>,
+    pub(super) blocks: BTreeMap<BlockKey, HnswIndex>,
     /// Offsets in the graph.
-    covered: RoaringBitmap,
+    pub(super) covered: RoaringBitmap,
     /// Offsets whose vectors changed (or appeared) since the snapshot the
     /// graph was built from: scored exactly.
-    stale: RoaringBitmap,
+    pub(super) stale: RoaringBitmap,
 }
 
 /// A value of an indexed keyword or integer field, naming a payload block.
@@ -77,7 +76,7 @@ impl BlockValue {
 
 impl BlockKey {
     /// The blocks the `must` conditions of `filter` select.
-    fn candidates(filter: &Filter) -> impl Iterator<Item = BlockKey> + '_ {
+    pub(super) fn candidates(filter: &Filter) -> impl Iterator<Item = BlockKey> + '_ {
         filter.must.iter().filter_map(|c| match c {
             Condition::Field(FieldCondition {
                 key,
@@ -483,179 +482,5 @@ impl Segment {
     /// Drops the graph of `name`.
     pub fn drop_graph(&mut self, name: &str) {
         self.graphs.remove(name);
-    }
-
-    /// Nearest points to a dense query through the graph of `name` (plus an
-    /// exact scan of what it does not cover), or an exact scan when there is
-    /// no graph, the filter is selective, or `exact` is asked.
-    pub fn search_dense(
-        &self,
-        name: &str,
-        query: &[f32],
-        distance: Distance,
-        filter: Option<&Filter>,
-        top: usize,
-        params: SearchParams,
-    ) -> Vec<ScoredOffset> {
-        // when the indexes decide the filter exactly, membership is the test;
-        // otherwise candidates are verified against the payload
-        let exact_set = filter.and_then(|f| self.payload_index().exact_matches(f));
-        let exact = || {
-            let q = QueryVector::Dense(query.to_vec());
-            self.search_exact_in(name, &q, distance, filter, exact_set.as_ref(), None, top)
-        };
-        let (Some(graph), Some(VectorStorage::Dense { dim, data, present })) =
-            (self.graphs.get(name), self.vectors.get(name))
-        else {
-            return exact();
-        };
-        if params.exact {
-            return exact();
-        }
-        // the planner's scans of a small filtered set read the quantized
-        // codes when there are some (4x+ fewer bytes), preselecting
-        // `limit * oversampling` and rescoring those with the originals
-        let vectors = DenseVectors {
-            data: data.as_slice(),
-            dim: *dim,
-            distance,
-        };
-        let prepared = DenseQuery::new(data.element(), query);
-        let sim = |o: u32| vectors.similarity_to(&prepared, o);
-        let scan = || match graph
-            .quantized
-            .as_ref()
-            .filter(|_| !params.quantization.ignore && graph.stale.is_empty())
-        {
-            None => exact(),
-            Some((_, quantized)) => {
-                let q = quantized.query(query);
-                let wanted =
-                    ((top as f64) * params.quantization.oversampling.max(1.0)).ceil() as usize;
-                let mut pre = TopK::new(wanted);
-                let mut offer = |o: u32| {
-                    if present.get(o as usize).copied().unwrap_or(false) {
-                        pre.push(ScoredOffset {
-                            similarity: quantized.similarity(&q, o),
-                            offset: o,
-                        });
-                    }
-                };
-                match &exact_set {
-                    Some(set) => set.iter().for_each(&mut offer),
-                    None => self.filtered_from(filter, None).for_each(|(_, o)| offer(o)),
-                }
-                let mut best = TopK::new(top);
-                for hit in pre.into_sorted() {
-                    best.push(match params.quantization.rescore {
-                        true => ScoredOffset {
-                            similarity: sim(hit.offset),
-                            offset: hit.offset,
-                        },
-                        false => hit,
-                    });
-                }
-                best.into_sorted()
-            }
-        };
-        if filter.is_some() && (self.estimate(filter).max as usize) < params.full_scan_threshold {
-            return scan();
-        }
-        // a filter on a value with its own subgraph walks that subgraph; its
-        // points whose payload changed since are checked exactly below
-        let block = filter.and_then(|f| BlockKey::candidates(f).find_map(|k| graph.blocks.get(&k)));
-        // a filter the indexes decide exactly has a known size: below the
-        // threshold it is scored in full (Qdrant's `full_scan_threshold`),
-        // above it the graph is walked; a block's own graph beats both
-        if let (Some(set), None) = (&exact_set, block) {
-            if (set.len() as usize) < params.full_scan_threshold {
-                return scan();
-            }
-        }
-        let candidates = if exact_set.is_some() {
-            None
-        } else {
-            filter.and_then(|f| self.candidates_for(f))
-        };
-        let accept = |o: u32| {
-            self.ids.is_live(o)
-                && !graph.stale.contains(o)
-                && match &exact_set {
-                    Some(set) => set.contains(o),
-                    None => {
-                        candidates.as_ref().is_none_or(|c| c.contains(o))
-                            && filter.is_none_or(|f| self.matches(o, f))
-                    }
-                }
-        };
-        let walked = block.unwrap_or(&graph.index);
-        let mut best = TopK::new(top);
-        let mut seen = std::collections::HashSet::new();
-        match graph
-            .quantized
-            .as_ref()
-            .filter(|_| !params.quantization.ignore)
-        {
-            Some((_, quantized)) => {
-                // preselect with the codes, then (by default) rescore
-                let q = quantized.query(query);
-                let wanted =
-                    ((top as f64) * params.quantization.oversampling.max(1.0)).ceil() as usize;
-                let found = walked.search_with_prefetch(
-                    wanted,
-                    params.ef.max(wanted),
-                    |o| quantized.similarity(&q, o),
-                    accept,
-                    |o| quantized.prefetch(o),
-                );
-                for hit in found {
-                    seen.insert(hit.offset);
-                    best.push(match params.quantization.rescore {
-                        true => ScoredOffset {
-                            similarity: sim(hit.offset),
-                            offset: hit.offset,
-                        },
-                        false => hit,
-                    });
-                }
-            }
-            None => {
-                for hit in walked.search_with_prefetch(top, params.ef.max(top), sim, accept, |o| {
-                    vectors.prefetch(o)
-                }) {
-                    seen.insert(hit.offset);
-                    best.push(hit);
-                }
-            }
-        }
-        let exact_match = |o: u32| {
-            self.ids.is_live(o)
-                && present.get(o as usize).copied().unwrap_or(false)
-                && exact_set.as_ref().map_or_else(
-                    || filter.is_none_or(|f| self.matches(o, f)),
-                    |s| s.contains(o),
-                )
-        };
-        if block.is_some() {
-            for o in self.payload_touched.iter() {
-                if !seen.contains(&o) && !graph.stale.contains(o) && exact_match(o) {
-                    best.push(ScoredOffset {
-                        similarity: sim(o),
-                        offset: o,
-                    });
-                }
-            }
-        }
-        if !params.indexed_only {
-            for o in graph.stale.iter() {
-                if exact_match(o) {
-                    best.push(ScoredOffset {
-                        similarity: sim(o),
-                        offset: o,
-                    });
-                }
-            }
-        }
-        best.into_sorted()
     }
 }

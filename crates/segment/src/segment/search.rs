@@ -212,33 +212,84 @@ impl Segment {
                 _ => None,
             }
         };
-        match filter {
-            None => {
-                // slots in order: the vectors are read front to back
-                for offset in self.ids.live_offsets() {
-                    if let Some(similarity) = score(offset) {
-                        best.push(ScoredOffset { similarity, offset });
-                    }
-                }
+        let offer = |offset: u32| {
+            if let Some(similarity) = score(offset) {
+                best.push(ScoredOffset { similarity, offset });
             }
-            Some(f) => match exact_set {
-                // decided by the indexes: score the set directly
-                Some(set) => {
-                    for offset in set.iter() {
-                        if let Some(similarity) = score(offset) {
-                            best.push(ScoredOffset { similarity, offset });
-                        }
-                    }
-                }
-                None => {
-                    for (_, offset) in self.filtered_from(Some(f), None) {
-                        if let Some(similarity) = score(offset) {
-                            best.push(ScoredOffset { similarity, offset });
-                        }
-                    }
-                }
-            },
-        }
+        };
+        let prefetch = |offset: u32| {
+            if let Some((vectors, _)) = &dense {
+                vectors.prefetch(offset);
+            }
+        };
+        self.each_candidate(filter, exact_set, prefetch, offer);
         best.into_sorted()
+    }
+
+    /// Calls `f` on every live offset matching `filter` in offset order:
+    /// the members of `exact_set` when the indexes decide the filter
+    /// exactly, else the points the filter accepts. The matching points of a
+    /// filter lie scattered over the storage: `prefetch` asks for each one's
+    /// data a few points ahead of `f`.
+    pub(crate) fn each_candidate(
+        &self,
+        filter: Option<&Filter>,
+        exact_set: Option<&roaring::RoaringBitmap>,
+        prefetch: impl Fn(u32),
+        f: impl FnMut(u32),
+    ) {
+        match (filter, exact_set) {
+            // slots in order: the vectors are read front to back
+            (None, _) => self.ids.live_offsets().for_each(f),
+            (Some(_), Some(set)) => each_prefetched(set.iter(), prefetch, f),
+            (Some(_), None) => each_prefetched(
+                self.filtered_from(filter, None).map(|(_, o)| o),
+                prefetch,
+                f,
+            ),
+        }
+    }
+}
+
+/// How many offsets ahead of the one scored a scan asks for vectors.
+const PREFETCH_AHEAD: usize = 4;
+
+/// Calls `f` on each of `offsets` in order after hinting the load of the
+/// offset [`PREFETCH_AHEAD`] places later: a scan of scattered vectors
+/// then overlaps its memory reads instead of waiting on each in turn.
+pub(crate) fn each_prefetched(
+    offsets: impl Iterator<Item = u32>,
+    prefetch: impl Fn(u32),
+    mut f: impl FnMut(u32),
+) {
+    let mut ring = [0u32; PREFETCH_AHEAD];
+    let mut n = 0usize;
+    for offset in offsets {
+        prefetch(offset);
+        let slot = &mut ring[n % PREFETCH_AHEAD];
+        if n >= PREFETCH_AHEAD {
+            f(*slot);
+        }
+        *slot = offset;
+        n += 1;
+    }
+    for i in n.saturating_sub(PREFETCH_AHEAD)..n {
+        f(ring[i % PREFETCH_AHEAD]);
+    }
+}
+
+#[cfg(test)]
+mod prefetch_tests {
+    use super::each_prefetched;
+
+    #[test]
+    fn every_offset_is_visited_once_in_order() {
+        for n in [0u32, 1, 3, 4, 5, 17] {
+            let mut seen = Vec::new();
+            let hinted = std::cell::RefCell::new(Vec::new());
+            each_prefetched(0..n, |o| hinted.borrow_mut().push(o), |o| seen.push(o));
+            assert_eq!(seen, (0..n).collect::<Vec<_>>());
+            assert_eq!(*hinted.borrow(), seen);
+        }
     }
 }
