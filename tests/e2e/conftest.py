@@ -111,6 +111,57 @@ def server():
     shutil.rmtree(d, ignore_errors=True)
 
 
+REFERENCE_RUN = os.path.join(ROOT, "..", "shared", "reference", "qdrant-1.19.0", "run")
+
+
+class Reference:
+    """The reference Qdrant 1.19.0 server on free loopback ports, from a
+    scratch directory (differential tests send it what they send us)."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="vectorizer-reference-")
+        self.port, self.grpc_port = free_port(), free_port()
+        env = dict(os.environ, QDRANT__SERVICE__HOST="127.0.0.1", QDRANT__SERVICE__HTTP_PORT=str(self.port),
+                   QDRANT__SERVICE__GRPC_PORT=str(self.grpc_port), QDRANT__TELEMETRY_DISABLED="true",
+                   QDRANT__STORAGE__STORAGE_PATH=os.path.join(self.dir, "storage"), QDRANT__LOG_LEVEL="WARN")
+        self.log = open(os.path.join(self.dir, "server.log"), "ab")
+        self.proc = subprocess.Popen([REFERENCE_RUN], env=env, cwd=self.dir, stdout=self.log, stderr=self.log,
+                                     start_new_session=True)
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"reference server exited with {self.proc.returncode}; see {self.log.name}")
+            try:
+                if requests.get(self.url + "/readyz", timeout=1).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("reference server did not become ready")
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self):
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            pass
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def reference():
+    """The reference server (the test is skipped where `../shared` lacks it)."""
+    if not os.path.exists(REFERENCE_RUN):
+        pytest.skip("reference Qdrant server not available")
+    r = Reference()
+    yield r
+    r.stop()
+
+
 class Api:
     """Raw HTTP calls whose responses are validated against the spec."""
 

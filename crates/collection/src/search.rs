@@ -282,7 +282,9 @@ fn prepare(
                     if config.params.vectors.get(name).is_none() && config.sparse(name).is_none() {
                         unknown_name(name)
                     } else {
-                        CollectionError::BadInput(format!("Point {id} has no vector `{name}`"))
+                        CollectionError::NotFound(format!(
+                            "Vector with name \"{name}\" for point not found"
+                        ))
                     }
                 })?;
             (vector, Some(*id))

@@ -129,6 +129,24 @@ pub struct Range<T> {
     pub lte: Option<T>,
 }
 
+impl<T: Copy> Range<T> {
+    /// The range a numeric payload index applies: a strict bound replaces
+    /// the inclusive one on its side (`gt` over `gte`, `lt` over `lte`), as
+    /// Qdrant's indexes read a range giving both.
+    pub fn as_indexed(&self) -> Range<T> {
+        Range {
+            gte: self.gte.filter(|_| self.gt.is_none()),
+            lte: self.lte.filter(|_| self.lt.is_none()),
+            ..*self
+        }
+    }
+
+    /// Whether a strict and an inclusive bound both bound one side.
+    pub fn bounds_a_side_twice(&self) -> bool {
+        (self.gt.is_some() && self.gte.is_some()) || (self.lt.is_some() && self.lte.is_some())
+    }
+}
+
 impl<T: PartialOrd + Copy> Range<T> {
     /// Whether `v` satisfies every bound.
     pub fn contains(&self, v: T) -> bool {
@@ -298,10 +316,16 @@ fn in_ring(p: GeoPoint, ring: &[GeoPoint], boundary_inside: bool) -> bool {
 }
 
 impl FieldCheck {
-    fn check_values(&self, payload: &Payload, key: &JsonPath, text: Option<&Tokenizer>) -> bool {
+    fn check_values(
+        &self,
+        payload: &Payload,
+        key: &JsonPath,
+        text: Option<&Tokenizer>,
+        indexed: bool,
+    ) -> bool {
         match self {
             FieldCheck::IsEmpty(expected) => is_empty(payload, key) == *expected,
-            FieldCheck::IsNull(expected) => is_null(payload, key) == *expected,
+            FieldCheck::IsNull(expected) => is_null(payload, key, indexed) == *expected,
             FieldCheck::ValuesCount(range) => {
                 let values = key.values(payload);
                 let counts: Vec<usize> = if values.iter().all(|v| v.is_null()) {
@@ -385,18 +409,27 @@ fn is_empty(payload: &Payload, key: &JsonPath) -> bool {
     })
 }
 
-fn is_null(payload: &Payload, key: &JsonPath) -> bool {
+/// `is_null` as Qdrant reads it: a null value at the path; on an indexed
+/// field also an array holding a null (the index sees its elements).
+fn is_null(payload: &Payload, key: &JsonPath, indexed: bool) -> bool {
     key.values(payload).iter().any(|v| match v {
         Value::Null => true,
-        Value::Array(a) => a.iter().any(Value::is_null),
+        Value::Array(a) => indexed && a.iter().any(Value::is_null),
         _ => false,
     })
 }
 
-/// Text indexes whose tokenizers decide text conditions on their fields.
-pub trait TextAnalyzers {
-    /// The tokenizer of the text index on `key`, if there is one.
+/// The payload indexes of a segment, as far as they change what a condition
+/// means (Qdrant answers some conditions on indexed fields from the index,
+/// with the index's reading).
+pub trait FieldIndexes {
+    /// The tokenizer of the text index on `key`, if there is one: it
+    /// decides text conditions on the field.
     fn tokenizer(&self, key: &JsonPath) -> Option<&Tokenizer>;
+
+    /// Whether `key` has a payload index: `is_null` then also holds for an
+    /// array with a null element (the index sees its elements).
+    fn indexed(&self, key: &JsonPath) -> bool;
 }
 
 /// What the evaluator needs to know about one point.
@@ -407,8 +440,8 @@ pub struct PointView<'a> {
     pub payload: &'a Payload,
     /// Names of the vectors the point has.
     pub vector_names: &'a dyn Fn(&str) -> bool,
-    /// Text indexes of the segment, if any.
-    pub text: Option<&'a dyn TextAnalyzers>,
+    /// The payload indexes of the segment, if any.
+    pub indexes: Option<&'a dyn FieldIndexes>,
 }
 
 impl Condition {
@@ -416,11 +449,16 @@ impl Condition {
     pub fn check(&self, point: &PointView<'_>) -> bool {
         match self {
             Condition::Field(fc) => {
-                let tokenizer = point.text.and_then(|t| t.tokenizer(&fc.key));
-                fc.check.check_values(point.payload, &fc.key, tokenizer)
+                let tokenizer = point.indexes.and_then(|t| t.tokenizer(&fc.key));
+                let indexed = point.indexes.is_some_and(|t| t.indexed(&fc.key));
+                fc.check
+                    .check_values(point.payload, &fc.key, tokenizer, indexed)
             }
             Condition::IsEmpty(path) => is_empty(point.payload, path),
-            Condition::IsNull(path) => is_null(point.payload, path),
+            Condition::IsNull(path) => {
+                let indexed = point.indexes.is_some_and(|t| t.indexed(path));
+                is_null(point.payload, path, indexed)
+            }
             Condition::HasId(ids) => point.id.is_some_and(|id| ids.contains(&id)),
             Condition::HasVector(name) => (point.vector_names)(name),
             Condition::Nested { path, filter } => path.values(point.payload).iter().any(|v| {
@@ -430,7 +468,7 @@ impl Condition {
                         id: None,
                         payload: element,
                         vector_names: &|_| false,
-                        text: None,
+                        indexes: None,
                     })
                 })
             }),

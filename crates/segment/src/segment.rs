@@ -197,11 +197,11 @@ impl Segment {
     pub fn matches(&self, offset: u32, filter: &Filter) -> bool {
         let at = offset as usize;
         let has_vector = |name: &str| self.vectors.get(name).is_some_and(|s| s.has(offset));
-        filter.check(&PointView {
+        self.payload_index.index_reading(filter).check(&PointView {
             id: self.ids.id_of(offset),
             payload: &self.payloads.get(at),
             vector_names: &has_vector,
-            text: Some(&self.payload_index),
+            indexes: Some(&self.payload_index),
         })
     }
 

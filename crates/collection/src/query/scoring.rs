@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use segment::distance::{max_sim, sparse_dot, Distance as SegmentDistance};
+use segment::distance::{max_sim_raw, sparse_dot, Distance as SegmentDistance};
 use segment::filter::Filter;
 use segment::selector::{PayloadSelector, VectorSelector};
 use segment::vectors::Vector;
@@ -35,7 +35,7 @@ fn raw_similarity(distance: SegmentDistance, a: &Vector, b: &Vector) -> Option<f
         (Vector::Sparse(a), Vector::Sparse(b)) => {
             Some(sparse_dot(&a.indices, &a.values, &b.indices, &b.values))
         }
-        (Vector::Multi(a), Vector::Multi(b)) => Some(max_sim(distance, a, b)),
+        (Vector::Multi(a), Vector::Multi(b)) => Some(max_sim_raw(distance, a, b)),
         _ => None,
     }
 }
@@ -68,7 +68,9 @@ impl Collection {
                         .vectors
                         .and_then(|mut v| v.remove(using))
                         .ok_or_else(|| {
-                            CollectionError::BadInput(format!("Point {id} has no vector `{using}`"))
+                            CollectionError::NotFound(format!(
+                                "Vector with name \"{using}\" for point not found"
+                            ))
                         })?;
                     vectors.push(v);
                     ids.push(*id);
@@ -90,7 +92,33 @@ impl Collection {
         for v in vectors.iter_mut() {
             crate::vector_check::check_query_vector(config, using, v)?;
         }
+        self.sparse_queries(config, using, &mut vectors);
         Ok((vectors, ids))
+    }
+
+    /// Sparse examples made queries as a nearest search makes its query:
+    /// sorted by index and, for a vector with the `idf` modifier, each value
+    /// multiplied by its index's inverse document frequency.
+    fn sparse_queries(
+        &self,
+        config: &crate::config::CollectionConfig,
+        using: &str,
+        vectors: &mut [Vector],
+    ) {
+        let idf = config
+            .sparse(using)
+            .is_some_and(|s| s.modifier == Some(crate::config::Modifier::Idf))
+            .then(|| self.shard.read().sparse_idf(using));
+        for v in vectors.iter_mut() {
+            if let Vector::Sparse(s) = v {
+                *s = s.sorted();
+                if let Some(idf) = &idf {
+                    for (i, value) in s.indices.iter().zip(s.values.iter_mut()) {
+                        *value *= idf.get(i).copied().unwrap_or(0.0);
+                    }
+                }
+            }
+        }
     }
 
     /// A recommendation at one node.
@@ -149,6 +177,8 @@ impl Collection {
                         "No positive or negative examples given".into(),
                     ));
                 }
+                self.sparse_queries(&config, using, &mut pos);
+                self.sparse_queries(&config, using, &mut neg);
                 let distance = distance_of(&config, using);
                 let score = |stored: &Vector| -> Option<f32> {
                     let sims = |examples: &[Vector]| -> Option<Vec<f32>> {
@@ -397,6 +427,9 @@ impl Collection {
         let distance = distance_of(&config, using);
         let ids: Vec<QueryInput> = hits.iter().map(|h| QueryInput::Point(h.id)).collect();
         let (vectors, _) = self.examples(using, &ids)?;
+        // candidates compared with each other: one side is a query
+        let mut as_queries = vectors.clone();
+        self.sparse_queries(&config, using, &mut as_queries);
         let sim =
             |a: &Vector, b: &Vector| raw_similarity(distance, a, b).unwrap_or(f32::NEG_INFINITY);
         let relevance: Vec<f32> = vectors.iter().map(|v| sim(&q, v)).collect();
@@ -413,13 +446,14 @@ impl Collection {
         let mut pending: Vec<usize> = (0..hits.len()).collect();
         let first = last_argmax(&pending.iter().map(|&i| relevance[i]).collect::<Vec<_>>());
         let mut selected = vec![pending.swap_remove(first)];
-        while selected.len() < limit + offset && !pending.is_empty() {
+        // Qdrant picks `limit` points and then skips `offset` of them
+        while selected.len() < limit && !pending.is_empty() {
             let scores: Vec<f32> = pending
                 .iter()
                 .map(|&p| {
                     let closest = selected
                         .iter()
-                        .map(|&s| sim(&vectors[p], &vectors[s]))
+                        .map(|&s| sim(&as_queries[p], &vectors[s]))
                         .fold(f32::NEG_INFINITY, f32::max);
                     lambda * relevance[p] - (1.0 - lambda) * closest
                 })

@@ -172,17 +172,35 @@ pub fn sparse_dot(ai: &[u32], av: &[f32], bi: &[u32], bv: &[f32]) -> f32 {
     sum
 }
 
-/// Multi-vector `max_sim`: for each query sub-vector the best document
-/// sub-vector's similarity, summed (in ranking form: larger is better).
-pub fn max_sim(distance: Distance, query: &[Vec<f32>], doc: &[Vec<f32>]) -> f32 {
+/// Multi-vector `max_sim` as Qdrant sums it: for each query sub-vector the
+/// best raw similarity to a document sub-vector (a dot product for Cosine
+/// and Dot, a negated squared Euclidean or negated Manhattan distance).
+pub fn max_sim_raw(distance: Distance, query: &[Vec<f32>], doc: &[Vec<f32>]) -> f32 {
+    let k = kernels();
+    let raw = |q: &[f32], d: &[f32]| match distance {
+        Distance::Cosine | Distance::Dot => (k.dot)(q, d),
+        Distance::Euclid => -(k.l2_squared)(q, d),
+        Distance::Manhattan => -(k.l1)(q, d),
+    };
     query
         .iter()
         .map(|q| {
             doc.iter()
-                .map(|d| distance.similarity(q, d))
+                .map(|d| raw(q, d))
                 .fold(f32::NEG_INFINITY, f32::max)
         })
         .sum()
+}
+
+/// Multi-vector `max_sim` in ranking form (larger is better), whose
+/// [`Distance::to_score`] is Qdrant's score: the square root of the summed
+/// squared distances for Euclid, the raw sum otherwise.
+pub fn max_sim(distance: Distance, query: &[Vec<f32>], doc: &[Vec<f32>]) -> f32 {
+    let raw = max_sim_raw(distance, query, doc);
+    match distance {
+        Distance::Euclid => -(-raw).max(0.0).sqrt(),
+        _ => raw,
+    }
 }
 
 #[cfg(test)]

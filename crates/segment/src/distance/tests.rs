@@ -90,3 +90,17 @@ fn sparse_and_multi() {
     let d = vec![vec![1.0, 0.0], vec![0.0, 1.0]];
     assert!((max_sim(Distance::Dot, &q, &d) - 1.5).abs() < 1e-6);
 }
+
+#[test]
+fn max_sim_sums_raw_similarities_as_qdrant() {
+    let q = vec![vec![0.0, 0.0], vec![1.0, 0.0]];
+    let d = vec![vec![3.0, 4.0], vec![30.0, 40.0]];
+    // Euclid: the square root of the summed best squared distances
+    // (25 + 20), not the sum of the distances (5 + 4.47)
+    assert!((max_sim_raw(Distance::Euclid, &q, &d) + 45.0).abs() < 1e-5);
+    let score = Distance::Euclid.to_score(max_sim(Distance::Euclid, &q, &d));
+    assert!((score - 45f32.sqrt()).abs() < 1e-5, "{score}");
+    // Manhattan: the summed best distances (7 + 6)
+    let score = Distance::Manhattan.to_score(max_sim(Distance::Manhattan, &q, &d));
+    assert!((score - 13.0).abs() < 1e-5, "{score}");
+}

@@ -22,7 +22,7 @@ fn check(filter: &Filter, p: &Payload) -> bool {
         id: Some(PointId::Num(1)),
         payload: p,
         vector_names: &|n| n.is_empty(),
-        text: None,
+        indexes: None,
     })
 }
 
@@ -59,20 +59,43 @@ fn except_ignores_nulls_and_missing() {
     assert!(check(&except, &payload(json!({"a": ["x", "z"]}))));
 }
 
+/// Every field indexed (no tokenizers).
+struct AllIndexed;
+
+impl FieldIndexes for AllIndexed {
+    fn tokenizer(&self, _: &JsonPath) -> Option<&Tokenizer> {
+        None
+    }
+
+    fn indexed(&self, _: &JsonPath) -> bool {
+        true
+    }
+}
+
 #[test]
 fn empty_and_null() {
     let empty = Filter::must(vec![Condition::IsEmpty(path("a"))]);
     let null = Filter::must(vec![Condition::IsNull(path("a"))]);
-    for (p, e, n) in [
-        (json!({}), true, false),
-        (json!({"a": null}), true, true),
-        (json!({"a": []}), true, false),
-        (json!({"a": [null]}), false, true),
-        (json!({"a": 0}), false, false),
+    // is_null: a null value; through an index also an array holding one
+    for (p, e, n, indexed_n) in [
+        (json!({}), true, false, false),
+        (json!({"a": null}), true, true, true),
+        (json!({"a": []}), true, false, false),
+        (json!({"a": [null]}), false, false, true),
+        (json!({"a": [1, null]}), false, false, true),
+        (json!({"a": [[null]]}), false, false, false),
+        (json!({"a": 0}), false, false, false),
     ] {
         let p = payload(p);
         assert_eq!(check(&empty, &p), e, "is_empty {p:?}");
         assert_eq!(check(&null, &p), n, "is_null {p:?}");
+        let view = PointView {
+            id: None,
+            payload: &p,
+            vector_names: &|_| false,
+            indexes: Some(&AllIndexed),
+        };
+        assert_eq!(null.check(&view), indexed_n, "indexed is_null {p:?}");
     }
 }
 

@@ -437,7 +437,7 @@ impl FieldIndex {
     fn key_bounds(&self, check: &FieldCheck) -> Option<(Bound<IndexKey>, Bound<IndexKey>)> {
         match (self.schema.kind(), check) {
             (PayloadSchemaType::Integer, FieldCheck::Range(r)) if self.schema.integer_range() => {
-                Some(int_bounds(r))
+                Some(int_bounds(&r.as_indexed()))
             }
             (PayloadSchemaType::Float, FieldCheck::Range(r)) => {
                 let key = |b: Bound<f64>| match b {
@@ -445,10 +445,11 @@ impl FieldIndex {
                     Bound::Excluded(f) => Bound::Excluded(IndexKey::Float(float_key(f))),
                     Bound::Unbounded => Bound::Unbounded,
                 };
-                let (lo, hi) = float_bounds(r);
+                let (lo, hi) = float_bounds(&r.as_indexed());
                 Some((key(lo), key(hi)))
             }
             (PayloadSchemaType::Datetime, FieldCheck::DatetimeRange(r)) => {
+                let r = r.as_indexed();
                 Some(int_bounds(&Range {
                     lt: r.lt.map(|v| v as f64),
                     gt: r.gt.map(|v| v as f64),
@@ -458,6 +459,11 @@ impl FieldIndex {
             }
             _ => None,
         }
+    }
+
+    /// Whether this index answers the range `check` from its keys.
+    pub(crate) fn serves_ranges(&self, check: &FieldCheck) -> bool {
+        self.key_bounds(check).is_some()
     }
 
     /// Whether [`FieldIndex::candidates`] for `check` is exactly the set of
@@ -475,6 +481,11 @@ impl FieldIndex {
                     PayloadSchemaType::Keyword | PayloadSchemaType::Bool | PayloadSchemaType::Uuid
                 ) || (kind == PayloadSchemaType::Integer && self.schema.integer_lookup())
             }
+            // a range bounding one side twice is read by the index with its
+            // strict bound only: the index's set is exact for it alone at
+            // the top of a filter (see `PayloadIndex::exact_matches`)
+            FieldCheck::Range(r) if r.bounds_a_side_twice() => false,
+            FieldCheck::DatetimeRange(r) if r.bounds_a_side_twice() => false,
             FieldCheck::Range(_) | FieldCheck::DatetimeRange(_) => self.key_bounds(check).is_some(),
             FieldCheck::GeoBoundingBox { .. }
             | FieldCheck::GeoRadius { .. }

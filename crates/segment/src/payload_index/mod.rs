@@ -4,11 +4,12 @@ pub mod field_index;
 pub mod schema;
 pub mod text;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use roaring::RoaringBitmap;
 
-use crate::filter::{Condition, Filter, TextAnalyzers};
+use crate::filter::{Condition, FieldCheck, FieldCondition, FieldIndexes, Filter};
 use crate::json_path::JsonPath;
 use crate::Payload;
 use field_index::FieldIndex;
@@ -50,11 +51,15 @@ pub struct PayloadIndex {
     fields: BTreeMap<String, (JsonPath, FieldIndex)>,
 }
 
-impl TextAnalyzers for PayloadIndex {
+impl FieldIndexes for PayloadIndex {
     fn tokenizer(&self, key: &JsonPath) -> Option<&Tokenizer> {
         self.fields
             .get(&key.to_string())
             .and_then(|(_, index)| index.tokenizer())
+    }
+
+    fn indexed(&self, key: &JsonPath) -> bool {
+        self.fields.contains_key(&key.to_string())
     }
 }
 
@@ -157,6 +162,41 @@ impl PayloadIndex {
             }
         }
         acc
+    }
+
+    /// `filter` as the indexes answer it: one range condition alone, on a
+    /// field whose index serves ranges, is read by that index, which takes
+    /// a side's strict bound over its inclusive one when a range gives both
+    /// (as Qdrant's indexes do; inside a larger filter every point is
+    /// checked against all bounds).
+    pub fn index_reading<'a>(&self, filter: &'a Filter) -> Cow<'a, Filter> {
+        let single = match (
+            filter.must.as_slice(),
+            filter.should.as_slice(),
+            filter.must_not.as_slice(),
+            &filter.min_should,
+        ) {
+            ([Condition::Field(fc)], [], [], None) => fc,
+            _ => return Cow::Borrowed(filter),
+        };
+        let check = match &single.check {
+            FieldCheck::Range(r) if r.bounds_a_side_twice() => FieldCheck::Range(r.as_indexed()),
+            FieldCheck::DatetimeRange(r) if r.bounds_a_side_twice() => {
+                FieldCheck::DatetimeRange(r.as_indexed())
+            }
+            _ => return Cow::Borrowed(filter),
+        };
+        let serves = self
+            .fields
+            .get(&single.key.to_string())
+            .is_some_and(|(_, index)| index.serves_ranges(&check));
+        if !serves {
+            return Cow::Borrowed(filter);
+        }
+        Cow::Owned(Filter::must(vec![Condition::Field(FieldCondition {
+            key: single.key.clone(),
+            check,
+        })]))
     }
 
     /// The exact set of offsets matching `filter`, when the indexes decide

@@ -32,7 +32,9 @@ fn resolve_lookups(
             .vectors
             .and_then(|mut v| v.remove(vector))
             .ok_or_else(|| {
-                CollectionError::BadInput(format!("Point {id} has no vector `{vector}`"))
+                CollectionError::NotFound(format!(
+                    "Vector with name \"{vector}\" for point not found"
+                ))
             })
     })
 }
