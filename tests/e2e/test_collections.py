@@ -182,7 +182,7 @@ def test_optimizations_endpoint(api, client, collection_name):
 @pytest.mark.parametrize(
     "body,status,message",
     [
-        ({"vectors": {"size": 0, "distance": "Cosine"}}, 422, "Validation error in JSON body: [vectors.size: value 0 invalid, must be 1 or larger]"),
+        ({"vectors": {"size": 0, "distance": "Cosine"}}, 400, "Format error in JSON body: data did not match any variant of untagged enum VectorsConfig at line 1 column 46"),
         ({"vectors": {"size": 4, "distance": "Cosine"}, "hnsw_config": {"ef_construct": 1}}, 422, "Validation error in JSON body: [hnsw_config.ef_construct: value 1 invalid, must be 4 or larger]"),
         ({"vectors": {"size": 4, "distance": "Cosine"}, "strict_mode_config": {"max_query_limit": 0}}, 422, "Validation error in JSON body: [strict_mode_config.max_query_limit: value 0 invalid, must be 1 or larger]"),
         ({"vectors": {"size": 4, "distance": "Nope"}}, 400, "Format error in JSON body:"),

@@ -60,13 +60,84 @@ WRONG_INPUT = [
     ("PUT", "/points", {"points": [{"id": 1, "vector": {"x": [1, 2, 3, 4]}}]}, "Wrong input: Not existing vector name error: x"),
     ("PUT", "/points", {"batch": {"ids": [1], "vectors": [[1, 2, 3]]}}, "Wrong input: Vector dimension error: expected dim: 4, got 3"),
     ("PUT", "/points", {"points": [{"id": 1, "vector": {"s": {"indices": [1, 1], "values": [1, 2]}}}]}, "Wrong input: indices must be unique"),
-    ("PUT", "/points", {"points": [{"id": 1, "vector": {"s": {"indices": [1], "values": [1, 2]}}}]}, "Wrong input: indices and values must have the same length"),
     ("PUT", "/points/vectors", {"points": [{"id": 1, "vector": [1]}]}, "Wrong input: Vector dimension error: expected dim: 4, got 1"),
     ("POST", "/points/vectors/delete", {"points": [1], "vector": ["nope"]}, "Wrong input: Not existing vector name error: nope"),
-    ("POST", "/points/payload", {"payload": {"a": 1}}, "Wrong input: Either list of point ids or filter must be provided"),
+    ("POST", "/points/payload", {"payload": {"a": 1}}, "Format error in JSON body: Either list of point ids or filter must be provided"),
     ("POST", "/points/payload", {"payload": {"a": 1}, "points": [1], "key": "a..b"}, "Wrong input: Invalid payload key path: `a..b`"),
     ("POST", "/points", {"ids": [1], "with_vector": ["zz"]}, "Wrong input: Not existing vector name error: zz"),
 ]
+
+
+# refused as the reference Qdrant 1.19 server refuses them (status, text)
+AS_QDRANT = [
+    ("PUT", "/points", {"points": [{"id": 1, "vector": {"s": {"indices": [1], "values": [1, 2]}}}]}, 422,
+     "Validation error in JSON body: [points[0].vector.?.values: Validation error: must be the same length as indices [{}]]"),
+    ("PUT", "/points", {"points": []}, 400, "Bad request: Empty update request"),
+    ("POST", "/points/delete", {"points": []}, 400, "Bad request: Empty update request"),
+    ("PUT", "/points/vectors", {"points": []}, 422, "Validation error in JSON body: [points: must specify points to update]"),
+    ("POST", "/points/query", {"query": {"indices": [1, 2], "values": [1]}, "using": "s"}, 422,
+     "Validation error in JSON body: [internal.query.values: Validation error: must be the same length as indices [{}]]"),
+    ("POST", "/points/query", {"query": [1, 2, 3, 4], "limit": 0}, 422,
+     "Validation error in JSON body: [internal.limit: value 0 invalid, must be 1 or larger]"),
+    ("POST", "/points/query", {"prefetch": [{"query": [1, 2, 3, 4], "limit": 0}], "query": [1, 2, 3, 4]}, 422,
+     "Validation error in JSON body: [internal.prefetch[0].limit: value 0 invalid, must be 1 or larger]"),
+    ("POST", "/points/query/batch", {"searches": [{"query": [1, 2, 3, 4], "limit": 0}]}, 422,
+     "Validation error in JSON body: [searches[0].internal.limit: value 0 invalid, must be 1 or larger]"),
+    ("POST", "/points/search", {"vector": [1, 2, 3, 4], "limit": 0}, 422,
+     "Validation error in JSON body: [search_request.limit: value 0 invalid, must be 1 or larger]"),
+    ("POST", "/points/search/batch", {"searches": [{"vector": [1, 2, 3, 4], "limit": 0}]}, 422,
+     "Validation error in JSON body: [searches[0].search_request.limit: value 0 invalid, must be 1 or larger]"),
+    ("POST", "/points/recommend", {"positive": [1], "limit": 0}, 422,
+     "Validation error in JSON body: [recommend_request.limit: value 0 invalid, must be 1 or larger]"),
+    ("POST", "/points/scroll", {"limit": 0}, 422,
+     "Validation error in JSON body: [scroll_request.limit: value 0 invalid, must be 1 or larger]"),
+    ("POST", "/facet", {"key": "a", "limit": 0}, 422,
+     "Validation error in JSON body: [facet_request.limit: value 0 invalid, must be 1 or larger]"),
+    ("POST", "/points/query/groups", {"query": [1, 2, 3, 4], "group_by": "a", "group_size": 0}, 422,
+     "Validation error in JSON body: [search_group_request.group_request.group_size: value 0 invalid, must be 1 or larger]"),
+    ("POST", "/points/query", {"query": {"nearest": [1, 2, 3, 4], "mmr": {"diversity": 2}}}, 422,
+     "Validation error in JSON body: [internal.query.mmr.diversity: value 2.0 invalid, must be from 0.0 to 1.0]"),
+    ("POST", "/points/query", {"query": {"recommend": {"positive": []}}}, 422,
+     "Validation error in JSON body: [internal.query.recommend.positives, negatives: Validation error: At least one positive or negative vector/id must be provided [{}]]"),
+    ("POST", "/points/query", {"query": {"recommend": {"positive": [], "negative": [1]}}}, 400,
+     "Wrong input: Positive vectors should not be empty with `average` strategy"),
+    ("POST", "/points/recommend", {"positive": [], "limit": 3}, 400,
+     "Bad request: At least one positive vector ID required with this strategy"),
+    ("POST", "/points/recommend", {"positive": [], "negative": [], "limit": 3, "strategy": "best_score"}, 400,
+     "Bad request: At least one positive or negative vector ID required with this strategy"),
+    ("POST", "/points/query", {"prefetch": [{"query": [1, 2, 3, 4]}], "query": {"fusion": "rrf"}, "using": "x"}, 400,
+     "Bad request: Fusion queries cannot be combined with the 'using' field."),
+    ("POST", "/points/query", {"query": [1, 2, 3, 4], "lookup_from": {"collection": "nope"}}, 404,
+     "Not found: Collection nope not found"),
+    ("PUT", "/index", {"field_name": "t", "field_schema": {"type": "integer", "lookup": False, "range": False}}, 422,
+     "Validation error in JSON body: [field_schema.lookup: Validation error: the 'lookup' and 'range' capabilities can't be both disabled [{}]]"),
+]
+
+
+@pytest.mark.parametrize("method,suffix,body,status,message", AS_QDRANT)
+def test_refused_as_qdrant_refuses(api, coll, method, suffix, body, status, message):
+    r = api.call(method, coll + suffix, body)
+    assert (r.status_code, error_of(r)) == (status, message)
+    p = api.get(coll + "/points/1").json()["result"]
+    assert p == {"id": 1, "payload": {"a": 1}, "vector": [1.0, 2.0, 3.0, 4.0]}
+
+
+def test_collection_config_ranges_as_qdrant(api):
+    cases = [
+        ("x" * 256, {"vectors": {"size": 4, "distance": "Dot"}},
+         "Validation error in path parameters: [collection_name: value \"" + "x" * 256 + "\" invalid, must be from 1 to 255 characters]"),
+        ("big", {"vectors": {"size": 70000, "distance": "Dot"}},
+         "Validation error in JSON body: [vectors.size: value 70000 invalid, must be from 1 to 65536]"),
+        ("opt", {"vectors": {"size": 4, "distance": "Dot"}, "optimizers_config": {"deleted_threshold": 2}},
+         "Validation error in JSON body: [optimizers_config.deleted_threshold: value 2.0 invalid, must be from 0.0 to 1.0]"),
+        ("qq", {"vectors": {"size": 4, "distance": "Dot"}, "quantization_config": {"scalar": {"type": "int8", "quantile": 0.1}}},
+         "Validation error in JSON body: [quantization_config.scalar.quantile: value 0.10000000149011612 invalid, must be from 0.5 to 1.0]"),
+    ]
+    for name, body, message in cases:
+        r = api.put(f"/collections/{name}", body)
+        assert (r.status_code, error_of(r)) == (422, message)
+    r = api.put("/collections/clash", {"vectors": {"a": {"size": 4, "distance": "Dot"}}, "sparse_vectors": {"a": {}}})
+    assert (r.status_code, error_of(r)) == (400, "Wrong input: Dense and sparse vector names must be unique - duplicate found with 'a'")
 
 
 @pytest.mark.parametrize("method,suffix,body,message", WRONG_INPUT)

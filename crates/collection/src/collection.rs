@@ -339,8 +339,24 @@ fn save_config(dir: &Path, config: &CollectionConfig) -> Result<()> {
 /// is taken.
 fn prepare(config: &CollectionConfig, mut request: UpdateRequest) -> Result<UpdateRequest> {
     match &mut request {
+        UpdateRequest::Upsert { points, .. } if points.is_empty() => {
+            return Err(CollectionError::BadRequest("Empty update request".into()));
+        }
+        UpdateRequest::Delete(PointSelection::Ids(ids)) if ids.is_empty() => {
+            return Err(CollectionError::BadRequest("Empty update request".into()));
+        }
         UpdateRequest::Upsert { points, .. } => {
-            for p in points.iter_mut() {
+            for (i, p) in points.iter_mut().enumerate() {
+                // Qdrant validates a sparse vector's shape in the body
+                let uneven = p.vectors.values().any(|v| {
+                    matches!(v, segment::vectors::Vector::Sparse(s) if s.indices.len() != s.values.len())
+                });
+                if uneven {
+                    return Err(CollectionError::Validation(format!(
+                        "points[{i}].vector.?.values: Validation error: must be the same length \
+                         as indices [{{}}]"
+                    )));
+                }
                 check_vectors(config, &mut p.vectors)?;
             }
         }

@@ -15,6 +15,9 @@ pub enum CollectionError {
     /// A value is outside its allowed range (reported per field).
     #[error("Validation error in JSON body: [{0}]")]
     Validation(String),
+    /// A path parameter (a collection name) is not acceptable.
+    #[error("Validation error in path parameters: [{0}]")]
+    PathValidation(String),
     /// The request cannot be served as asked (e.g. a required index is missing).
     #[error("Bad request: {0}")]
     BadRequest(String),

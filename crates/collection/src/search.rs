@@ -333,7 +333,14 @@ fn prepare(
         let Vector::Sparse(s) = query else {
             return Err(kind_mismatch(name));
         };
-        s.validate().map_err(CollectionError::BadInput)?;
+        s.validate()
+            .map_err(|m| match s.indices.len() == s.values.len() {
+                true => CollectionError::BadInput(m),
+                false => CollectionError::Validation(
+                    "query.values: Validation error: must be the same length as indices [{}]"
+                        .into(),
+                ),
+            })?;
         let idf = (sparse.modifier == Some(Modifier::Idf)).then(|| holder.sparse_idf(name));
         (SegmentDistance::Dot, QueryVector::Sparse(s.sorted()), idf)
     } else {

@@ -155,7 +155,24 @@ impl CreateCollection {
         if let Some(s) = &self.strict_mode_config {
             validate_strict_mode(s, "strict_mode_config", &mut e);
         }
-        e.into_result().map_err(StorageError::validation)
+        e.into_result().map_err(StorageError::validation)?;
+        // a name is either dense or sparse (the unnamed vector is dense)
+        let dense: Vec<&str> = match &self.vectors {
+            Some(VectorsConfig::Single(_)) => vec![""],
+            Some(VectorsConfig::Multi(m)) => m.keys().map(String::as_str).collect(),
+            None => Vec::new(),
+        };
+        if let Some(clash) = self
+            .sparse_vectors
+            .iter()
+            .flat_map(|s| s.keys())
+            .find(|n| dense.contains(&n.as_str()))
+        {
+            return Err(StorageError::bad_input(format!(
+                "Dense and sparse vector names must be unique - duplicate found with '{clash}'"
+            )));
+        }
+        Ok(())
     }
 
     /// The full configuration of the new collection.

@@ -47,9 +47,10 @@ pub struct TableOfContent {
 pub fn validate_name(name: &str) -> Result<()> {
     const FORBIDDEN: &[char] = &['<', '>', ':', '"', '/', '\\', '|', '?', '*', '\0', '\u{1F}'];
     if name.is_empty() || name.len() > 255 {
-        return Err(StorageError::validation(format!(
-            "collection_name: value {name} invalid, length must be between 1 and 255"
-        )));
+        return Err(collection::error::CollectionError::PathValidation(format!(
+            "collection_name: value \"{name}\" invalid, must be from 1 to 255 characters"
+        ))
+        .into());
     }
     if let Some(c) = name.chars().find(|c| FORBIDDEN.contains(c)) {
         return Err(StorageError::validation(format!(

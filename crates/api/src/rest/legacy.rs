@@ -3,7 +3,7 @@
 
 use collection::query::{QueryKind, QueryRequest as CoreQueryRequest};
 use collection::search::QueryInput;
-use collection::Result;
+use collection::{CollectionError, Result};
 use segment::vectors::{SparseVector, Vector};
 use serde::Deserialize;
 use serde_json::Value;
@@ -62,6 +62,23 @@ pub struct LegacyRecommendRequest {
 impl LegacyRecommendRequest {
     /// Converts into the internal query (a recommend leaf).
     pub fn convert(self) -> Result<CoreQueryRequest> {
+        let empty = |v: &Option<Vec<VectorInput>>| v.as_ref().is_none_or(Vec::is_empty);
+        match self.strategy {
+            None | Some(WireStrategy::AverageVector) if empty(&self.positive) => {
+                return Err(CollectionError::BadRequest(
+                    "At least one positive vector ID required with this strategy".into(),
+                ));
+            }
+            Some(WireStrategy::BestScore | WireStrategy::SumScores)
+                if empty(&self.positive) && empty(&self.negative) =>
+            {
+                return Err(CollectionError::BadRequest(
+                    "At least one positive or negative vector ID required with this strategy"
+                        .into(),
+                ));
+            }
+            _ => {}
+        }
         let query = WireRecommend {
             positive: self.positive,
             negative: self.negative,

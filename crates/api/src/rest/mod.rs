@@ -17,3 +17,13 @@ use collection::CollectionError;
 pub(crate) fn bad(message: impl Into<String>) -> CollectionError {
     CollectionError::BadInput(message.into())
 }
+
+/// A validation error of a field of a body that Qdrant's REST API wraps
+/// (`internal.`, `search_request.`, `searches[0].internal.` ...): the field
+/// path as Qdrant reports it, `wrapper` prepended. Other errors pass.
+pub fn within(wrapper: &str) -> impl Fn(CollectionError) -> CollectionError + '_ {
+    move |e| match e {
+        CollectionError::Validation(m) => CollectionError::Validation(format!("{wrapper}{m}")),
+        other => other,
+    }
+}

@@ -333,10 +333,13 @@ fn selection(points: Option<Vec<PointId>>, filter: Option<Filter>) -> Result<Poi
     match (points, filter) {
         (Some(ids), None) => Ok(PointSelection::Ids(ids)),
         (None, Some(f)) => Ok(PointSelection::Filter(f.convert()?)),
-        (Some(_), Some(_)) => Err(bad(
-            "Either list of point ids or filter must be provided, not both",
+        // (Qdrant's deserializer refuses these: format errors)
+        (Some(_), Some(_)) => Err(CollectionError::Format(
+            "Either list of point ids or filter must be provided, not both".into(),
         )),
-        (None, None) => Err(bad("Either list of point ids or filter must be provided")),
+        (None, None) => Err(CollectionError::Format(
+            "Either list of point ids or filter must be provided".into(),
+        )),
     }
 }
 
@@ -441,7 +444,7 @@ impl UpdateVectors {
     pub fn convert(self) -> Result<UpdateRequest> {
         if self.points.is_empty() {
             return Err(CollectionError::Validation(
-                "points: must contain at least 1 item".into(),
+                "points: must specify points to update".into(),
             ));
         }
         let points = self

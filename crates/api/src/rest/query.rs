@@ -422,14 +422,11 @@ fn query_kind(query: Option<Value>) -> Result<Option<QueryKind>> {
                     let diversity = m.diversity.unwrap_or(0.5);
                     if !(0.0..=1.0).contains(&diversity) {
                         return Err(CollectionError::Validation(format!(
-                            "mmr.diversity: value {diversity} invalid, must be from 0.0 to 1.0"
+                            "query.mmr.diversity: value {} invalid, must be from 0.0 to 1.0",
+                            Value::from(diversity as f64)
                         )));
                     }
-                    if m.candidates_limit == Some(0) {
-                        return Err(CollectionError::Validation(
-                            "mmr.candidates_limit: value 0 invalid, must be 1 or larger".into(),
-                        ));
-                    }
+                    // (`candidates_limit: 0` is accepted: no candidates, no hits)
                     QueryKind::Mmr {
                         query: nearest,
                         diversity,
@@ -456,6 +453,14 @@ fn query_kind(query: Option<Value>) -> Result<Option<QueryKind>> {
             let r: WireRecommend =
                 serde_json::from_value(obj.remove("recommend").unwrap_or(Value::Null))
                     .map_err(|e| CollectionError::Format(format!("recommend: {e}")))?;
+            let empty = |v: &Option<Vec<VectorInput>>| v.as_ref().is_none_or(Vec::is_empty);
+            if empty(&r.positive) && empty(&r.negative) {
+                return Err(CollectionError::Validation(
+                    "query.recommend.positives, negatives: Validation error: At least one \
+                     positive or negative vector/id must be provided [{}]"
+                        .into(),
+                ));
+            }
             r.into_kind()?
         }
         Some(Value::Object(mut obj)) if obj.contains_key("discover") => {
@@ -570,12 +575,19 @@ pub(super) fn node(p: WirePrefetch) -> Result<QueryNode> {
         .map(OneOrMany::into_vec)
         .unwrap_or_default()
         .into_iter()
-        .map(node)
+        .enumerate()
+        .map(|(i, p)| node(p).map_err(super::within(&format!("prefetch[{i}]."))))
         .collect::<Result<Vec<_>>>()?;
+    let query = query_kind(p.query)?;
+    if matches!(query, Some(QueryKind::Fusion(_))) && p.using.is_some() {
+        return Err(CollectionError::BadRequest(
+            "Fusion queries cannot be combined with the 'using' field.".into(),
+        ));
+    }
     Ok(QueryNode {
         lookup_from: lookup(p.lookup_from)?,
         prefetch,
-        query: query_kind(p.query)?,
+        query,
         using: p.using.unwrap_or_default(),
         filter: convert_opt(p.filter)?,
         params: search_options(p.params)?,

@@ -84,7 +84,9 @@ pub struct MultiVectorConfig {
 /// Parameters of one dense vector storage.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VectorParams {
-    /// Dimension.
+    /// Dimension (never zero: refused while parsing, as Qdrant's
+    /// `NonZeroU64`, so a body giving 0 is a format error).
+    #[serde(deserialize_with = "nonzero_size")]
     pub size: u64,
     /// Distance function.
     pub distance: Distance,
@@ -114,6 +116,17 @@ impl VectorParams {
     pub fn normalizes(&self) -> bool {
         self.distance == Distance::Cosine && self.datatype != Some(Datatype::Uint8)
     }
+}
+
+fn nonzero_size<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let n = <u64 as Deserialize>::deserialize(d)?;
+    if n == 0 {
+        return Err(serde::de::Error::invalid_value(
+            serde::de::Unexpected::Unsigned(0),
+            &"a nonzero u64",
+        ));
+    }
+    Ok(n)
 }
 
 /// Either one unnamed vector or a map of named vectors.

@@ -14,22 +14,40 @@ pub struct ValidationErrors(pub Vec<String>);
 
 impl ValidationErrors {
     /// Checks `value >= min` for the field at `path`.
-    pub fn min<T: PartialOrd + std::fmt::Display>(&mut self, path: &str, value: Option<T>, min: T) {
+    pub fn min<T: Shown>(&mut self, path: &str, value: Option<T>, min: T) {
         if let Some(v) = value {
             if v < min {
                 self.0.push(format!(
-                    "{path}: value {v} invalid, must be {min} or larger"
+                    "{path}: value {} invalid, must be {} or larger",
+                    v.shown(),
+                    min.shown()
                 ));
             }
         }
     }
 
     /// Checks `value <= max` for the field at `path`.
-    pub fn max<T: PartialOrd + std::fmt::Display>(&mut self, path: &str, value: Option<T>, max: T) {
+    pub fn max<T: Shown>(&mut self, path: &str, value: Option<T>, max: T) {
         if let Some(v) = value {
             if v > max {
                 self.0.push(format!(
-                    "{path}: value {v} invalid, must be {max} or smaller"
+                    "{path}: value {} invalid, must be {} or smaller",
+                    v.shown(),
+                    max.shown()
+                ));
+            }
+        }
+    }
+
+    /// Checks `min <= value <= max` for the field at `path`.
+    pub fn range<T: Shown>(&mut self, path: &str, value: Option<T>, min: T, max: T) {
+        if let Some(v) = value {
+            if v < min || v > max {
+                self.0.push(format!(
+                    "{path}: value {} invalid, must be from {} to {}",
+                    v.shown(),
+                    min.shown(),
+                    max.shown()
                 ));
             }
         }
@@ -47,6 +65,37 @@ impl ValidationErrors {
         } else {
             Err(self.0.join(", "))
         }
+    }
+}
+
+/// A number as Qdrant's validation messages show it: floats always with a
+/// fraction (`2.0`), `f32` fields widened to `f64` first
+/// (`0.10000000149011612`).
+pub trait Shown: PartialOrd + Copy {
+    /// The text of the value.
+    fn shown(self) -> String;
+}
+
+macro_rules! shown_as_integer {
+    ($($t:ty),*) => {$(
+        impl Shown for $t {
+            fn shown(self) -> String {
+                self.to_string()
+            }
+        }
+    )*};
+}
+shown_as_integer!(u8, u16, u32, u64, usize, i32, i64);
+
+impl Shown for f64 {
+    fn shown(self) -> String {
+        Value::from(self).to_string()
+    }
+}
+
+impl Shown for f32 {
+    fn shown(self) -> String {
+        (self as f64).shown()
     }
 }
 
@@ -85,14 +134,10 @@ impl Validate for HnswConfigDiff {
 
 impl Validate for OptimizersConfigDiff {
     fn validate(&self, path: &str, e: &mut ValidationErrors) {
-        e.min(
+        e.range(
             &join(path, "deleted_threshold"),
             self.deleted_threshold,
             0.0,
-        );
-        e.max(
-            &join(path, "deleted_threshold"),
-            self.deleted_threshold,
             1.0,
         );
         e.min(
@@ -129,16 +174,14 @@ impl Validate for QuantizationConfig {
     fn validate(&self, path: &str, e: &mut ValidationErrors) {
         if let QuantizationConfig::Scalar(s) = self {
             let p = join(&join(path, "scalar"), "quantile");
-            e.min(&p, s.quantile, 0.5);
-            e.max(&p, s.quantile, 1.0);
+            e.range(&p, s.quantile, 0.5, 1.0);
         }
     }
 }
 
 impl Validate for VectorParams {
     fn validate(&self, path: &str, e: &mut ValidationErrors) {
-        e.min(&join(path, "size"), Some(self.size), 1);
-        e.max(&join(path, "size"), Some(self.size), 65536);
+        e.range(&join(path, "size"), Some(self.size), 1, 65536);
         self.hnsw_config.validate(&join(path, "hnsw_config"), e);
         self.quantization_config
             .validate(&join(path, "quantization_config"), e);
@@ -174,7 +217,6 @@ pub fn validate_strict_mode(value: &Value, path: &str, e: &mut ValidationErrors)
         .get("max_resident_memory_percent")
         .and_then(Value::as_u64)
     {
-        e.min(&join(path, "max_resident_memory_percent"), Some(p), 1);
-        e.max(&join(path, "max_resident_memory_percent"), Some(p), 100);
+        e.range(&join(path, "max_resident_memory_percent"), Some(p), 1, 100);
     }
 }

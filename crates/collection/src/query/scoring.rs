@@ -156,7 +156,7 @@ impl Collection {
             RecommendStrategy::AverageVector => {
                 let query = average(&pos, &neg).ok_or_else(|| {
                     CollectionError::BadInput(
-                        "No positive examples given with 'average_vector' strategy".into(),
+                        "Positive vectors should not be empty with `average` strategy".into(),
                     )
                 })?;
                 self.search(&SearchRequest {
@@ -407,11 +407,14 @@ impl Collection {
         with_vector: &VectorSelector,
     ) -> Result<Vec<ScoredPoint>> {
         let using = node.using.as_str();
+        if candidates == 0 {
+            return Ok(Vec::new());
+        }
         let hits = self.search(&SearchRequest {
             using: using.to_string(),
             query: query.clone(),
             filter,
-            limit: candidates.max(1),
+            limit: candidates,
             offset: 0,
             score_threshold: node.score_threshold,
             with_payload: with_payload.clone(),

@@ -187,7 +187,11 @@ pub async fn scroll(
 ) -> ApiResult {
     let start = Instant::now();
     let body = body.unwrap_or_default();
-    Ok(ok(op::scroll(&state, &name, body).await?, start))
+    let found = op::scroll(&state, &name, body).await;
+    Ok(ok(
+        found.map_err(|e| e.map_validation(|m| format!("scroll_request.{m}")))?,
+        start,
+    ))
 }
 
 /// `POST /collections/{name}/points/count`.
@@ -237,5 +241,9 @@ pub async fn facet(
     JsonBody(body): JsonBody<FacetRequest>,
 ) -> ApiResult {
     let start = Instant::now();
-    Ok(ok(op::facet(&state, &name, body).await?, start))
+    let found = op::facet(&state, &name, body).await;
+    Ok(ok(
+        found.map_err(|e| e.map_validation(|m| format!("facet_request.{m}")))?,
+        start,
+    ))
 }

@@ -27,6 +27,19 @@ impl ApiError {
         }
     }
 
+    /// The error with the field path of a body validation failure
+    /// rewritten by `rename` (other errors unchanged).
+    pub fn map_validation(self, rename: impl Fn(String) -> String) -> Self {
+        const HEAD: &str = "Validation error in JSON body: [";
+        match self.message.strip_prefix(HEAD) {
+            Some(rest) if self.status == StatusCode::UNPROCESSABLE_ENTITY => {
+                let inner = rest.strip_suffix(']').unwrap_or(rest).to_string();
+                ApiError::new(self.status, format!("{HEAD}{}]", rename(inner)))
+            }
+            _ => self,
+        }
+    }
+
     /// A 400 for an unparsable body.
     pub fn format(message: impl std::fmt::Display) -> Self {
         ApiError::new(
@@ -59,7 +72,9 @@ impl ApiError {
             CollectionError::BadInput(_)
             | CollectionError::BadRequest(_)
             | CollectionError::Format(_) => StatusCode::BAD_REQUEST,
-            CollectionError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            CollectionError::Validation(_) | CollectionError::PathValidation(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             CollectionError::NotFound(_) => StatusCode::NOT_FOUND,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };

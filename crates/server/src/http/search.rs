@@ -12,11 +12,13 @@ use api::rest::legacy::{
     LegacyRecommendRequestBatch, LegacySearchRequest, LegacySearchRequestBatch,
 };
 use api::rest::query::{QueryRequest, QueryRequestBatch, QueryResponse};
+use api::rest::within;
 use axum::extract::{Path, State};
 use collection::query::QueryRequest as QueryRequestCore;
+use collection::CollectionError;
 
 use super::extract::{JsonBody, QueryParams, ReadParams};
-use super::response::{ok, ApiResult};
+use super::response::{ok, ApiError, ApiResult};
 use super::AppState;
 use crate::ops::search as op;
 
@@ -30,18 +32,24 @@ async fn answer_one(
     Ok(ok(op::query_one(state, name, request).await?, start))
 }
 
-/// Answers a batch: each body converted, the hits of each.
+/// A legacy body's conversion into a query tree.
+type Convert<T> = fn(T) -> Result<QueryRequestCore, CollectionError>;
+
+/// Answers a batch: each body converted (its validation errors named
+/// `searches[i].{wrapper}...` as Qdrant names them), the hits of each.
 async fn answer_batch<T>(
     state: &AppState,
     name: &str,
     start: Instant,
     bodies: Vec<T>,
-    convert: fn(T) -> Result<QueryRequestCore, collection::CollectionError>,
+    (wrapper, convert): (&str, Convert<T>),
 ) -> ApiResult {
-    Ok(ok(
-        op::query_converted(state, name, bodies, convert).await?,
-        start,
-    ))
+    let requests = bodies
+        .into_iter()
+        .enumerate()
+        .map(|(i, b)| convert(b).map_err(within(&format!("searches[{i}].{wrapper}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ok(op::query(state, name, requests).await?, start))
 }
 
 /// `POST /collections/{name}/points/query`.
@@ -52,7 +60,11 @@ pub async fn query(
     JsonBody(body): JsonBody<QueryRequest>,
 ) -> ApiResult {
     let start = Instant::now();
-    let points = op::query_one(&state, &name, body.convert()).await?;
+    // body checks of the conversion and of the collection alike are named
+    // inside Qdrant's `internal` wrapper
+    let points = op::query_one(&state, &name, body.convert())
+        .await
+        .map_err(|e| e.map_validation(|m| format!("internal.{m}")))?;
     Ok(ok(QueryResponse { points }, start))
 }
 
@@ -67,7 +79,11 @@ pub async fn query_batch(
     let requests = body
         .searches
         .into_iter()
-        .map(QueryRequest::convert)
+        .enumerate()
+        .map(|(i, b)| {
+            b.convert()
+                .map_err(within(&format!("searches[{i}].internal.")))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let results = op::query(&state, &name, requests).await?;
     Ok(ok(
@@ -86,7 +102,8 @@ pub async fn recommend(
     QueryParams(_params): QueryParams<ReadParams>,
     JsonBody(body): JsonBody<LegacyRecommendRequest>,
 ) -> ApiResult {
-    answer_one(&state, &name, Instant::now(), body.convert()).await
+    let request = body.convert().map_err(within("recommend_request."));
+    answer_one(&state, &name, Instant::now(), request).await
 }
 
 /// `POST /collections/{name}/points/recommend/batch` (legacy).
@@ -101,7 +118,7 @@ pub async fn recommend_batch(
         &name,
         Instant::now(),
         body.searches,
-        LegacyRecommendRequest::convert,
+        ("recommend_request.", LegacyRecommendRequest::convert),
     )
     .await
 }
@@ -113,7 +130,8 @@ pub async fn discover(
     QueryParams(_params): QueryParams<ReadParams>,
     JsonBody(body): JsonBody<LegacyDiscoverRequest>,
 ) -> ApiResult {
-    answer_one(&state, &name, Instant::now(), body.convert()).await
+    let request = body.convert().map_err(within("discover_request."));
+    answer_one(&state, &name, Instant::now(), request).await
 }
 
 /// `POST /collections/{name}/points/discover/batch` (legacy).
@@ -128,7 +146,7 @@ pub async fn discover_batch(
         &name,
         Instant::now(),
         body.searches,
-        LegacyDiscoverRequest::convert,
+        ("discover_request.", LegacyDiscoverRequest::convert),
     )
     .await
 }
@@ -140,7 +158,8 @@ pub async fn search(
     QueryParams(_params): QueryParams<ReadParams>,
     JsonBody(body): JsonBody<LegacySearchRequest>,
 ) -> ApiResult {
-    answer_one(&state, &name, Instant::now(), body.convert()).await
+    let request = body.convert().map_err(within("search_request."));
+    answer_one(&state, &name, Instant::now(), request).await
 }
 
 /// `POST /collections/{name}/points/search/batch` (legacy).
@@ -155,19 +174,29 @@ pub async fn search_batch(
         &name,
         Instant::now(),
         body.searches,
-        LegacySearchRequest::convert,
+        ("search_request.", LegacySearchRequest::convert),
     )
     .await
 }
 
+/// Runs a groups request whose body Qdrant wraps in `outer` (its
+/// validation errors named as Qdrant names them: `limit` and `group_size`
+/// under `outer.group_request`).
 async fn run_groups(
     state: &AppState,
     name: &str,
-    start: Instant,
-    request: QueryRequestCore,
+    outer: &str,
+    request: Result<QueryRequestCore, CollectionError>,
     groups: GroupParams,
 ) -> ApiResult {
-    Ok(ok(op::groups(state, name, request, groups).await?, start))
+    let start = Instant::now();
+    let rename = |m: String| match m.starts_with("limit:") || m.starts_with("group_size:") {
+        true => format!("{outer}.group_request.{m}"),
+        false => format!("{outer}.{m}"),
+    };
+    let request = request.map_err(|e| ApiError::from(e).map_validation(rename))?;
+    let found = op::groups(state, name, request, groups).await;
+    Ok(ok(found.map_err(|e| e.map_validation(rename))?, start))
 }
 
 /// `POST /collections/{name}/points/query/groups`.
@@ -177,8 +206,14 @@ pub async fn query_groups(
     QueryParams(_params): QueryParams<ReadParams>,
     JsonBody(body): JsonBody<QueryGroupsRequest>,
 ) -> ApiResult {
-    let start = Instant::now();
-    run_groups(&state, &name, start, body.query.convert()?, body.groups).await
+    run_groups(
+        &state,
+        &name,
+        "search_group_request",
+        body.query.convert(),
+        body.groups,
+    )
+    .await
 }
 
 /// `POST /collections/{name}/points/search/groups` (legacy).
@@ -188,8 +223,14 @@ pub async fn search_groups(
     QueryParams(_params): QueryParams<ReadParams>,
     JsonBody(body): JsonBody<LegacySearchGroupsRequest>,
 ) -> ApiResult {
-    let start = Instant::now();
-    run_groups(&state, &name, start, body.search.convert()?, body.groups).await
+    run_groups(
+        &state,
+        &name,
+        "search_group_request",
+        body.search.convert(),
+        body.groups,
+    )
+    .await
 }
 
 /// `POST /collections/{name}/points/recommend/groups` (legacy).
@@ -199,8 +240,14 @@ pub async fn recommend_groups(
     QueryParams(_params): QueryParams<ReadParams>,
     JsonBody(body): JsonBody<LegacyRecommendGroupsRequest>,
 ) -> ApiResult {
-    let start = Instant::now();
-    run_groups(&state, &name, start, body.recommend.convert()?, body.groups).await
+    run_groups(
+        &state,
+        &name,
+        "recommend_group_request",
+        body.recommend.convert(),
+        body.groups,
+    )
+    .await
 }
 
 /// `POST /collections/{name}/points/search/matrix/pairs`.

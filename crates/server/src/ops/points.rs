@@ -118,6 +118,14 @@ pub async fn create_index(
             Some(s) => s,
             None => infer_schema(c.sample_value(&body.field_name)?.as_ref())?,
         };
+        if !schema.integer_lookup() && !schema.integer_range() {
+            return Err(CollectionError::Validation(
+                "field_schema.lookup: Validation error: the 'lookup' and 'range' capabilities \
+                 can't be both disabled [{}]"
+                    .into(),
+            )
+            .into());
+        }
         Ok(c.create_index(&body.field_name, schema)?)
     })
     .await?;

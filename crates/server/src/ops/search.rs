@@ -16,10 +16,26 @@ fn resolve_lookups(
     toc: &storage::toc::TableOfContent,
     request: &mut QueryRequestCore,
 ) -> Result<(), CollectionError> {
+    let missing =
+        |collection: &str| CollectionError::NotFound(format!("Collection {collection} not found"));
+    // every collection named by `lookup_from` must exist, also where the
+    // node's inputs are all vectors
+    fn check(
+        toc: &storage::toc::TableOfContent,
+        node: &collection::query::QueryNode,
+        missing: &dyn Fn(&str) -> CollectionError,
+    ) -> Result<(), CollectionError> {
+        if let Some(lookup) = &node.lookup_from {
+            toc.get(&lookup.collection)
+                .map_err(|_| missing(&lookup.collection))?;
+        }
+        node.prefetch
+            .iter()
+            .try_for_each(|p| check(toc, p, missing))
+    }
+    check(toc, &request.root, &missing)?;
     request.root.resolve_lookups(&mut |collection, vector, id| {
-        let c = toc.get(collection).map_err(|_| {
-            CollectionError::NotFound(format!("Collection `{collection}` doesn't exist!"))
-        })?;
+        let c = toc.get(collection).map_err(|_| missing(collection))?;
         let record = c
             .retrieve(
                 &[id],
