@@ -371,3 +371,37 @@ def test_null_and_empty_checks_match_the_reference(server, reference):
         for base in (server.url, reference.url):
             requests.delete(f"{base}/collections/nulls", timeout=30)
     assert not problems, "\n".join(problems)
+
+
+def test_queries_over_grpc_match_the_reference(both, server, reference):
+    """The same random query forms through the official client over gRPC
+    (batches of one request): hits, or the error's code and text."""
+    from qdrant_client import QdrantClient, models
+
+    from conftest import message_of, status_of
+
+    clients = [QdrantClient(url=s.url, grpc_port=s.grpc_port, prefer_grpc=True, timeout=60) for s in (server, reference)]
+    rng = random.Random(11 + 1000 * int(os.environ.get("DIFF_SEED", "0")))
+    problems = []
+    for _ in range(200):
+        body = random_query(rng)
+        request = models.QueryRequest(**body)
+        answers = []
+        for c in clients:
+            try:
+                points = c.query_batch_points("diff", [request])[0].points
+                answers.append(("ok", [{"id": p.id, "score": p.score, "payload": p.payload} for p in points]))
+            except Exception as e:  # the error as the client reports it, compared below
+                answers.append(("error", status_of(e), message_of(e)))
+        ours, ref = answers
+        where = f"gRPC {json.dumps(body)}"
+        if ours[0] != ref[0] or (ours[0] == "error" and ours != ref):
+            problems.append(f"{where}: {str(ours)[:300]} vs reference {str(ref)[:300]}")
+        elif ours[0] == "ok":
+            problems += [f"{where}: {p}" for p in same_hits(ours[1], ref[1])]
+    for c in clients:
+        c.close()
+    if os.environ.get("DIFF_LOG"):
+        with open(os.environ["DIFF_LOG"], "a") as f:
+            f.writelines(p + "\n" for p in problems)
+    assert not problems, f"{len(problems)} disagreements:\n" + "\n".join(problems[:10])
