@@ -109,6 +109,10 @@ AS_QDRANT = [
      "Bad request: Fusion queries cannot be combined with the 'using' field."),
     ("POST", "/points/query", {"query": [1, 2, 3, 4], "lookup_from": {"collection": "nope"}}, 404,
      "Not found: Collection nope not found"),
+    ("POST", "/points/count", {"filter": {"must": [{"key": "a"}]}}, 422,
+     "Validation error in JSON body: [count_request.filter.must[0].__all__: Validation error: At least one field condition must be specified [{}]]"),
+    ("POST", "/points/query", {"query": [1, 2, 3, 4], "filter": {"should": [{"key": "a", "match": {"value": 1}}, {"key": "b"}]}}, 422,
+     "Validation error in JSON body: [internal.filter.should[1].__all__: Validation error: At least one field condition must be specified [{}]]"),
     ("PUT", "/index", {"field_name": "t", "field_schema": {"type": "integer", "lookup": False, "range": False}}, 422,
      "Validation error in JSON body: [field_schema.lookup: Validation error: the 'lookup' and 'range' capabilities can't be both disabled [{}]]"),
 ]

@@ -98,3 +98,23 @@ def test_config_path_file_overrides(tmpdir_path):
         assert cfg["hnsw_config"]["m"] == 24
     finally:
         s.stop()
+
+
+def test_standalone_cluster_endpoints(api, collection_name):
+    """What a standalone Qdrant 1.19 answers about its cluster (checked
+    against the reference server)."""
+    from conftest import error_of
+
+    for method, path in (("POST", "/cluster/recover"), ("DELETE", "/cluster/peer/5")):
+        r = api.call(method, path, validate=False)
+        assert (r.status_code, error_of(r)) == (405, "Qdrant is running in standalone mode")
+    r = api.get("/cluster/telemetry", validate=False)
+    assert (r.status_code, error_of(r)) == (500, "Service internal error: Could not get telemetry from cluster")
+    assert api.put(f"/collections/{collection_name}", {"vectors": {"size": 2, "distance": "Dot"}}).status_code == 200
+    api.put(f"/collections/{collection_name}/points?wait=true", {"points": [{"id": i, "vector": [1, 0]} for i in range(3)]})
+    info = api.get(f"/collections/{collection_name}/cluster").json()["result"]
+    assert isinstance(info.pop("peer_id"), int)
+    assert info == {"shard_count": 1, "local_shards": [{"shard_id": 0, "points_count": 3, "state": "Active"}],
+                    "remote_shards": [], "shard_transfers": []}
+    assert api.get(f"/collections/{collection_name}/shards").json()["result"] == {}
+    assert api.get("/collections/nope/cluster").status_code == 404

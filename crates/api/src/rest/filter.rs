@@ -36,10 +36,21 @@ impl<'de> Deserialize<'de> for OneOrMany {
 }
 
 impl OneOrMany {
-    fn convert(self) -> Result<Vec<Condition>> {
+    /// The conditions of the clause `clause` (validation errors named
+    /// `clause[i].…` as Qdrant names them).
+    fn convert(self, clause: &str) -> Result<Vec<Condition>> {
         match self {
-            OneOrMany::One(c) => Ok(vec![c.convert()?]),
-            OneOrMany::Many(cs) => cs.into_iter().map(WireCondition::convert).collect(),
+            OneOrMany::One(c) => Ok(vec![c
+                .convert()
+                .map_err(super::within(&format!("{clause}.")))?]),
+            OneOrMany::Many(cs) => cs
+                .into_iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    c.convert()
+                        .map_err(super::within(&format!("{clause}[{i}].")))
+                })
+                .collect(),
         }
     }
 }
@@ -74,7 +85,8 @@ pub struct WireMinShould {
 impl Filter {
     /// Converts into the internal filter.
     pub fn convert(self) -> Result<f::Filter> {
-        let list = |c: Option<OneOrMany>| c.map_or(Ok(Vec::new()), OneOrMany::convert);
+        let list =
+            |c: Option<OneOrMany>, clause: &str| c.map_or(Ok(Vec::new()), |c| c.convert(clause));
         let min_should = match self.min_should {
             None => None,
             Some(ms) => {
@@ -95,17 +107,20 @@ impl Filter {
             }
         };
         Ok(f::Filter {
-            must: list(self.must)?,
-            should: list(self.should)?,
-            must_not: list(self.must_not)?,
+            must: list(self.must, "must")?,
+            should: list(self.should, "should")?,
+            must_not: list(self.must_not, "must_not")?,
             min_should,
         })
     }
 }
 
-/// Converts an optional JSON filter.
+/// Converts an optional JSON filter (a body's `filter`: validation errors
+/// named `filter.…`).
 pub fn convert_opt(filter: Option<Filter>) -> Result<Option<f::Filter>> {
-    filter.map(Filter::convert).transpose()
+    filter
+        .map(|f| f.convert().map_err(super::within("filter.")))
+        .transpose()
 }
 
 /// One condition as JSON; its kind is told by its keys.
@@ -516,10 +531,10 @@ impl FieldCondition {
             checks.push(FieldCheck::IsNull(n));
         }
         match checks.len() {
-            0 => Err(CollectionError::Validation(format!(
-                "At least one field condition must be specified for key `{}`",
-                self.key
-            ))),
+            0 => Err(CollectionError::Validation(
+                "__all__: Validation error: At least one field condition must be specified [{}]"
+                    .into(),
+            )),
             1 => Ok(Condition::Field(f::FieldCondition {
                 key,
                 check: checks.remove(0),

@@ -29,6 +29,32 @@ pub async fn info(State(state): State<AppState>, Path(name): Path<String>) -> Ap
     Ok(ok(op::info(&state, &name).await?, start))
 }
 
+/// `GET /collections/{name}/cluster`: one node holding the collection's
+/// single shard.
+pub async fn cluster_info(State(state): State<AppState>, Path(name): Path<String>) -> ApiResult {
+    let start = Instant::now();
+    let c = state.toc.get(&name)?;
+    let points = super::blocking(move || Ok(c.count(None))).await?;
+    Ok(ok(
+        serde_json::json!({
+            "peer_id": super::service::peer_id(&state),
+            "shard_count": 1,
+            "local_shards": [{"shard_id": 0, "points_count": points, "state": "Active"}],
+            "remote_shards": [],
+            "shard_transfers": [],
+        }),
+        start,
+    ))
+}
+
+/// `GET /collections/{name}/shards`: the collection's shard keys (none
+/// without custom sharding: an empty object, as Qdrant answers).
+pub async fn shard_keys(State(state): State<AppState>, Path(name): Path<String>) -> ApiResult {
+    let start = Instant::now();
+    state.toc.get(&name)?;
+    Ok(ok(serde_json::json!({}), start))
+}
+
 /// `PUT /collections/{name}`.
 pub async fn create(
     State(state): State<AppState>,

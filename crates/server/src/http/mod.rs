@@ -62,6 +62,17 @@ fn api_routes() -> Router<AppState> {
             get(service::issues).delete(service::clear_issues),
         )
         .route("/cluster", get(service::cluster))
+        .route("/cluster/recover", post(service::cluster_recover))
+        .route(
+            "/cluster/peer/{peer_id}",
+            axum::routing::delete(service::remove_peer),
+        )
+        .route("/cluster/telemetry", get(service::cluster_telemetry))
+        .route(
+            "/collections/{name}/cluster",
+            get(collections::cluster_info),
+        )
+        .route("/collections/{name}/shards", get(collections::shard_keys))
         .route("/collections", get(collections::list))
         .route("/collections/aliases", post(collections::update_aliases))
         .route("/aliases", get(collections::list_aliases))

@@ -203,7 +203,11 @@ pub async fn count(
 ) -> ApiResult {
     let start = Instant::now();
     let body = body.unwrap_or_default();
-    Ok(ok(op::count(&state, &name, body).await?, start))
+    let found = op::count(&state, &name, body).await;
+    Ok(ok(
+        found.map_err(|e| e.map_validation(|m| format!("count_request.{m}")))?,
+        start,
+    ))
 }
 
 /// `PUT /collections/{name}/index`.

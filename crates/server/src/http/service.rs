@@ -85,3 +85,38 @@ pub async fn clear_issues() -> Response {
 pub async fn cluster() -> Response {
     ok(json!({"status": "disabled"}), Instant::now())
 }
+
+/// The answer of cluster operations a standalone server does not have.
+fn standalone() -> Response {
+    super::response::ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "Qdrant is running in standalone mode",
+    )
+    .into_response()
+}
+
+/// `POST /cluster/recover` (standalone: refused as Qdrant refuses it).
+pub async fn cluster_recover() -> Response {
+    standalone()
+}
+
+/// `DELETE /cluster/peer/{peer_id}` (standalone: refused as Qdrant refuses it).
+pub async fn remove_peer() -> Response {
+    standalone()
+}
+
+/// `GET /cluster/telemetry`: a standalone Qdrant has no cluster to ask.
+pub async fn cluster_telemetry() -> Response {
+    super::response::ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Service internal error: Could not get telemetry from cluster",
+    )
+    .into_response()
+}
+
+/// This node's peer id: stable for the process, derived from the instance
+/// id, within the integers JSON clients read exactly.
+pub fn peer_id(state: &AppState) -> u64 {
+    let bytes = state.instance_id.as_bytes();
+    u64::from_le_bytes(bytes[..8].try_into().expect("16-byte uuid")) & ((1 << 53) - 1)
+}
