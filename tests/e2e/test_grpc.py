@@ -209,3 +209,35 @@ def test_legacy_rpcs_match_rest(api, rest, over_grpc, name):
     assert len(groups) == 2
     facet = p.Facet(grpc.FacetCounts(collection_name=name, key="g", limit=5, exact=True)).hits
     assert sorted((h.value.integer_value, h.count) for h in facet) == [(0, 13), (1, 13), (2, 13)]
+
+
+def test_validation_errors_worded_as_qdrant_grpc(over_grpc, name):
+    """Body validation over gRPC: `Validation error in body: [...]` with the
+    protobuf field paths (checked against the reference server)."""
+    c = over_grpc
+    name = f"{name}_v"
+    c.create_collection(name, vectors_config=models.VectorParams(size=4, distance=models.Distance.DOT),
+                        sparse_vectors_config={"s": models.SparseVectorParams()})
+    c.upsert(name, [models.PointStruct(id=1, vector={"": [1, 2, 3, 4]})], wait=True)
+    cases = [
+        (lambda: c.query_points(name, query=[1, 2, 3, 4], limit=0),
+         "Validation error in body: [limit: value 0 invalid, must be 1 or larger]"),
+        (lambda: c.query_points(name, prefetch=[models.Prefetch(query=[1, 2, 3, 4], limit=0)], query=[1, 2, 3, 4]),
+         "Validation error in body: [prefetch[0].limit: value 0 invalid, must be 1 or larger]"),
+        (lambda: c.query_points(name, query=models.SparseVector(indices=[1, 2], values=[1.0]), using="s"),
+         "Validation error in body: [query.variant.variant.values: Validation error: must be the same length as indices [{}]]"),
+        (lambda: c.scroll(name, limit=0), "Validation error in body: [limit: value 0 invalid, must be 1 or larger]"),
+        (lambda: c.query_points_groups(name, query=[1, 2, 3, 4], group_by="a", group_size=0),
+         "Validation error in body: [group_size: value 0 invalid, must be 1 or larger]"),
+        (lambda: c.create_collection(f"{name}_big", vectors_config=models.VectorParams(size=70000, distance=models.Distance.DOT)),
+         "Validation error in body: [vectors_config.config.size: value 70000 invalid, must be from 1 to 65536]"),
+        (lambda: c.create_collection("x" * 256, vectors_config=models.VectorParams(size=4, distance=models.Distance.DOT)),
+         "Validation error in body: [collection_name: value \"" + "x" * 256 + "\" invalid, must be from 1 to 255 characters]"),
+    ]
+    try:
+        for call, message in cases:
+            with pytest.raises(Exception) as e:
+                call()
+            assert (status_of(e.value), message_of(e.value)) == (400, message)
+    finally:
+        c.delete_collection(name)

@@ -38,7 +38,30 @@ pub fn status(e: ApiError) -> Status {
         StatusCode::NOT_IMPLEMENTED => Code::Unimplemented,
         _ => Code::Internal,
     };
-    Status::new(code, e.message)
+    Status::new(code, grpc_message(e.message))
+}
+
+/// A validation message as Qdrant's gRPC service words it: `Validation
+/// error in body: [...]` whatever the REST source (JSON body, path
+/// parameters), field paths of the protobuf messages.
+fn grpc_message(message: String) -> String {
+    const HEADS: [&str; 2] = [
+        "Validation error in JSON body: [",
+        "Validation error in path parameters: [",
+    ];
+    let Some(rest) = HEADS.iter().find_map(|h| message.strip_prefix(h)) else {
+        return message;
+    };
+    // protobuf field paths where they differ from the REST bodies'
+    const PATHS: [(&str, &str); 2] = [
+        ("vectors.size:", "vectors_config.config.size:"),
+        ("query.values:", "query.variant.variant.values:"),
+    ];
+    let rest = PATHS
+        .iter()
+        .find_map(|(rest_path, proto)| rest.strip_prefix(rest_path).map(|r| format!("{proto}{r}")))
+        .unwrap_or_else(|| rest.to_string());
+    format!("Validation error in body: [{rest}")
 }
 
 /// A conversion error as a gRPC status.
