@@ -173,6 +173,16 @@ impl Collection {
     /// Applies an update; returns its operation number.
     pub fn update(&self, request: UpdateRequest) -> Result<u64> {
         let config = self.config();
+        if let Some(strict) = crate::strict::StrictMode::of(&config) {
+            match &request {
+                UpdateRequest::Upsert { points, .. } => strict.check_upsert(points.len())?,
+                UpdateRequest::Delete(PointSelection::Filter(f)) => {
+                    strict.check_filter(f)?;
+                    strict.check_indexed(f, &self.shard.read().index_schema(), true)?;
+                }
+                _ => {}
+            }
+        }
         let request = prepare(&config, request)?;
         self.shard.update(|holder| resolve(holder, request))
     }
@@ -205,6 +215,10 @@ impl Collection {
         vectors: &VectorSelector,
     ) -> Result<(Vec<Record>, Option<PointId>)> {
         self.check_selector(vectors)?;
+        if let Some(strict) = crate::strict::StrictMode::of(&self.config()) {
+            strict.check_limit(limit)?;
+        }
+        self.check_read_filter(filter)?;
         let holder = self.shard.read();
         let mut matching = holder.filtered_from(filter, offset);
         let page: Vec<Record> = matching
@@ -214,6 +228,17 @@ impl Collection {
             .collect();
         let next = matching.next().map(|(id, _, _)| id);
         Ok((page, next))
+    }
+
+    /// Whether strict mode lets a read filter by `filter` (its size, and
+    /// indexes on its fields when unindexed filtering is off).
+    pub fn check_read_filter(&self, filter: Option<&Filter>) -> Result<()> {
+        let (Some(strict), Some(f)) = (crate::strict::StrictMode::of(&self.config()), filter)
+        else {
+            return Ok(());
+        };
+        strict.check_filter(f)?;
+        strict.check_indexed(f, &self.shard.read().index_schema(), false)
     }
 
     /// Number of points matching `filter`.

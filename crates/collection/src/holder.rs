@@ -497,6 +497,12 @@ impl SegmentHolder {
         idf(n, &df)
     }
 
+    /// Index definitions by field (those of the appendable segment, which
+    /// every index change reaches).
+    pub fn index_schema(&self) -> BTreeMap<String, PayloadFieldSchema> {
+        self.appendable.segment.payload_index().schema()
+    }
+
     /// Index definitions with the number of points each holds.
     pub fn payload_schema(&self) -> BTreeMap<String, (PayloadFieldSchema, u64)> {
         let mut out: BTreeMap<String, (PayloadFieldSchema, u64)> = self

@@ -15,6 +15,7 @@ pub mod optimizer;
 pub mod query;
 pub mod search;
 pub mod shard;
+pub mod strict;
 pub mod vector_check;
 pub mod wal;
 

@@ -220,6 +220,9 @@ impl Collection {
     ) -> Result<Vec<Group>> {
         let path =
             segment::json_path::JsonPath::parse(group_by).map_err(CollectionError::BadInput)?;
+        if let Some(strict) = crate::strict::StrictMode::of(&self.config()) {
+            strict.check_node(&request.root, &self.shard.read().index_schema())?;
+        }
         let mut aggregator = Aggregator {
             groups: Vec::new(),
             index: HashMap::new(),
@@ -282,7 +285,10 @@ impl Collection {
             if !extra.must.is_empty() || !extra.must_not.is_empty() {
                 round.root.filter = both(round.root.filter.as_ref(), Some(&extra));
             }
-            let hits = self.query(&round)?;
+            let hits = self
+                .run_batch(std::slice::from_ref(&round))?
+                .pop()
+                .unwrap_or_default();
             let empty = hits.is_empty();
             for mut hit in hits {
                 let Some(ids) = hit.payload.as_ref().and_then(|p| group_ids(p, &path)) else {

@@ -338,6 +338,18 @@ impl Collection {
     /// the same filter, within one request or across the batch) is
     /// computed once.
     pub fn query_batch(&self, requests: &[QueryRequest]) -> Result<Vec<Vec<ScoredPoint>>> {
+        if let Some(strict) = crate::strict::StrictMode::of(&self.config()) {
+            let schema = self.shard.read().index_schema();
+            requests
+                .iter()
+                .try_for_each(|r| strict.check_node(&r.root, &schema))?;
+        }
+        self.run_batch(requests)
+    }
+
+    /// [`Collection::query_batch`] without the strict-mode checks (the
+    /// rounds of a group request, checked as a whole).
+    pub(crate) fn run_batch(&self, requests: &[QueryRequest]) -> Result<Vec<Vec<ScoredPoint>>> {
         let cache = PrefetchCache::default();
         let mut out = Vec::with_capacity(requests.len());
         let mut rest = requests;

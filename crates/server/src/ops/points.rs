@@ -101,7 +101,11 @@ pub async fn scroll(state: &AppState, name: &str, body: ScrollRequest) -> OpResu
 pub async fn count(state: &AppState, name: &str, body: CountRequest) -> OpResult<CountResult> {
     let c = state.toc.get(name)?;
     let filter = convert_opt(body.filter)?;
-    let count = blocking(move || Ok(c.count(filter.as_ref()))).await?;
+    let count = blocking(move || {
+        c.check_read_filter(filter.as_ref())?;
+        Ok(c.count(filter.as_ref()))
+    })
+    .await?;
     Ok(CountResult { count })
 }
 
