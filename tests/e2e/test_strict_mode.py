@@ -7,10 +7,12 @@ from conftest import error_of
 
 LIMITS = {"enabled": True, "max_query_limit": 5, "search_max_hnsw_ef": 32, "search_allow_exact": False,
           "upsert_max_batchsize": 2, "unindexed_filtering_retrieve": False, "unindexed_filtering_update": False,
-          "search_max_oversampling": 2.0, "filter_max_conditions": 2, "condition_max_size": 3}
+          "search_max_oversampling": 2.0, "filter_max_conditions": 2, "condition_max_size": 3, "max_timeout": 3}
 INDEX_HELP = "Help: Create an index for this key or use a different filter."
 
 CASES = [
+    ("POST", "/points/query?timeout=10", {"query": [1, 2, 3, 4], "limit": 3},
+     'Bad request: Limit exceeded 10 > 3 for "timeout". Help: Reduce the "timeout" parameter to or below 3.'),
     ("PUT", "/points?wait=true", {"points": [{"id": i, "vector": [1, 2, 3, 4]} for i in range(3)]},
      'Bad request: Limit exceeded 3 > 2 for "upsert limit". Help: Reduce the "upsert limit" parameter to or below 2.'),
     ("POST", "/points/query", {"query": [1, 2, 3, 4], "limit": 6},

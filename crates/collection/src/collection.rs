@@ -230,6 +230,14 @@ impl Collection {
         Ok((page, next))
     }
 
+    /// Whether strict mode lets a request run with this `timeout` (seconds).
+    pub fn check_timeout(&self, timeout: Option<u64>) -> Result<()> {
+        match crate::strict::StrictMode::of(&self.config()) {
+            Some(strict) => strict.check_timeout(timeout),
+            None => Ok(()),
+        }
+    }
+
     /// Whether strict mode lets a read filter by `filter` (its size, and
     /// indexes on its fields when unindexed filtering is off).
     pub fn check_read_filter(&self, filter: Option<&Filter>) -> Result<()> {

@@ -26,6 +26,7 @@ pub struct StrictMode {
     indexed_reads: bool,
     /// Updates filter only on indexed fields (`unindexed_filtering_update: false`).
     indexed_updates: bool,
+    max_timeout: Option<u64>,
 }
 
 /// `Limit exceeded …` as Qdrant words it.
@@ -61,6 +62,7 @@ impl StrictMode {
                 == Some(false),
             indexed_updates: c.get("unindexed_filtering_update").and_then(Value::as_bool)
                 == Some(false),
+            max_timeout: int("max_timeout"),
         })
     }
 
@@ -144,6 +146,14 @@ impl StrictMode {
             return Ok(());
         }
         indexed(filter, "", schema)
+    }
+
+    /// A request's `timeout` (seconds).
+    pub fn check_timeout(&self, timeout: Option<u64>) -> Result<()> {
+        match (timeout, self.max_timeout) {
+            (Some(t), Some(max)) if t > max => Err(exceeded("timeout", t, max)),
+            _ => Ok(()),
+        }
     }
 
     /// The number of points of one upsert.

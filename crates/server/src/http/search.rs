@@ -56,9 +56,10 @@ async fn answer_batch<T>(
 pub async fn query(
     State(state): State<AppState>,
     Path(name): Path<String>,
-    QueryParams(_params): QueryParams<ReadParams>,
+    QueryParams(params): QueryParams<ReadParams>,
     JsonBody(body): JsonBody<QueryRequest>,
 ) -> ApiResult {
+    check_timeout(&state, &name, params.timeout)?;
     let start = Instant::now();
     // body checks of the conversion and of the collection alike are named
     // inside Qdrant's `internal` wrapper
@@ -72,9 +73,10 @@ pub async fn query(
 pub async fn query_batch(
     State(state): State<AppState>,
     Path(name): Path<String>,
-    QueryParams(_params): QueryParams<ReadParams>,
+    QueryParams(params): QueryParams<ReadParams>,
     JsonBody(body): JsonBody<QueryRequestBatch>,
 ) -> ApiResult {
+    check_timeout(&state, &name, params.timeout)?;
     let start = Instant::now();
     let requests = body
         .searches
@@ -99,9 +101,10 @@ pub async fn query_batch(
 pub async fn recommend(
     State(state): State<AppState>,
     Path(name): Path<String>,
-    QueryParams(_params): QueryParams<ReadParams>,
+    QueryParams(params): QueryParams<ReadParams>,
     JsonBody(body): JsonBody<LegacyRecommendRequest>,
 ) -> ApiResult {
+    check_timeout(&state, &name, params.timeout)?;
     let request = body.convert().map_err(within("recommend_request."));
     answer_one(&state, &name, Instant::now(), request).await
 }
@@ -110,9 +113,10 @@ pub async fn recommend(
 pub async fn recommend_batch(
     State(state): State<AppState>,
     Path(name): Path<String>,
-    QueryParams(_params): QueryParams<ReadParams>,
+    QueryParams(params): QueryParams<ReadParams>,
     JsonBody(body): JsonBody<LegacyRecommendRequestBatch>,
 ) -> ApiResult {
+    check_timeout(&state, &name, params.timeout)?;
     answer_batch(
         &state,
         &name,
@@ -127,9 +131,10 @@ pub async fn recommend_batch(
 pub async fn discover(
     State(state): State<AppState>,
     Path(name): Path<String>,
-    QueryParams(_params): QueryParams<ReadParams>,
+    QueryParams(params): QueryParams<ReadParams>,
     JsonBody(body): JsonBody<LegacyDiscoverRequest>,
 ) -> ApiResult {
+    check_timeout(&state, &name, params.timeout)?;
     let request = body.convert().map_err(within("discover_request."));
     answer_one(&state, &name, Instant::now(), request).await
 }
@@ -138,9 +143,10 @@ pub async fn discover(
 pub async fn discover_batch(
     State(state): State<AppState>,
     Path(name): Path<String>,
-    QueryParams(_params): QueryParams<ReadParams>,
+    QueryParams(params): QueryParams<ReadParams>,
     JsonBody(body): JsonBody<LegacyDiscoverRequestBatch>,
 ) -> ApiResult {
+    check_timeout(&state, &name, params.timeout)?;
     answer_batch(
         &state,
         &name,
@@ -155,9 +161,10 @@ pub async fn discover_batch(
 pub async fn search(
     State(state): State<AppState>,
     Path(name): Path<String>,
-    QueryParams(_params): QueryParams<ReadParams>,
+    QueryParams(params): QueryParams<ReadParams>,
     JsonBody(body): JsonBody<LegacySearchRequest>,
 ) -> ApiResult {
+    check_timeout(&state, &name, params.timeout)?;
     let request = body.convert().map_err(within("search_request."));
     answer_one(&state, &name, Instant::now(), request).await
 }
@@ -166,9 +173,10 @@ pub async fn search(
 pub async fn search_batch(
     State(state): State<AppState>,
     Path(name): Path<String>,
-    QueryParams(_params): QueryParams<ReadParams>,
+    QueryParams(params): QueryParams<ReadParams>,
     JsonBody(body): JsonBody<LegacySearchRequestBatch>,
 ) -> ApiResult {
+    check_timeout(&state, &name, params.timeout)?;
     answer_batch(
         &state,
         &name,
@@ -203,9 +211,10 @@ async fn run_groups(
 pub async fn query_groups(
     State(state): State<AppState>,
     Path(name): Path<String>,
-    QueryParams(_params): QueryParams<ReadParams>,
+    QueryParams(params): QueryParams<ReadParams>,
     JsonBody(body): JsonBody<QueryGroupsRequest>,
 ) -> ApiResult {
+    check_timeout(&state, &name, params.timeout)?;
     run_groups(
         &state,
         &name,
@@ -220,9 +229,10 @@ pub async fn query_groups(
 pub async fn search_groups(
     State(state): State<AppState>,
     Path(name): Path<String>,
-    QueryParams(_params): QueryParams<ReadParams>,
+    QueryParams(params): QueryParams<ReadParams>,
     JsonBody(body): JsonBody<LegacySearchGroupsRequest>,
 ) -> ApiResult {
+    check_timeout(&state, &name, params.timeout)?;
     run_groups(
         &state,
         &name,
@@ -237,9 +247,10 @@ pub async fn search_groups(
 pub async fn recommend_groups(
     State(state): State<AppState>,
     Path(name): Path<String>,
-    QueryParams(_params): QueryParams<ReadParams>,
+    QueryParams(params): QueryParams<ReadParams>,
     JsonBody(body): JsonBody<LegacyRecommendGroupsRequest>,
 ) -> ApiResult {
+    check_timeout(&state, &name, params.timeout)?;
     run_groups(
         &state,
         &name,
@@ -254,9 +265,10 @@ pub async fn recommend_groups(
 pub async fn matrix_pairs(
     State(state): State<AppState>,
     Path(name): Path<String>,
-    QueryParams(_params): QueryParams<ReadParams>,
+    QueryParams(params): QueryParams<ReadParams>,
     JsonBody(body): JsonBody<SearchMatrixRequest>,
 ) -> ApiResult {
+    check_timeout(&state, &name, params.timeout)?;
     let start = Instant::now();
     let matrix = op::matrix(&state, &name, body).await?;
     Ok(ok(MatrixPairs::new(matrix), start))
@@ -266,10 +278,16 @@ pub async fn matrix_pairs(
 pub async fn matrix_offsets(
     State(state): State<AppState>,
     Path(name): Path<String>,
-    QueryParams(_params): QueryParams<ReadParams>,
+    QueryParams(params): QueryParams<ReadParams>,
     JsonBody(body): JsonBody<SearchMatrixRequest>,
 ) -> ApiResult {
+    check_timeout(&state, &name, params.timeout)?;
     let start = Instant::now();
     let matrix = op::matrix(&state, &name, body).await?;
     Ok(ok(MatrixOffsets::new(matrix), start))
+}
+
+/// Strict mode's `max_timeout` against the request's `timeout` parameter.
+fn check_timeout(state: &AppState, name: &str, timeout: Option<u64>) -> Result<(), ApiError> {
+    Ok(state.toc.get(name)?.check_timeout(timeout)?)
 }
