@@ -405,3 +405,37 @@ def test_queries_over_grpc_match_the_reference(both, server, reference):
         with open(os.environ["DIFF_LOG"], "a") as f:
             f.writelines(p + "\n" for p in problems)
     assert not problems, f"{len(problems)} disagreements:\n" + "\n".join(problems[:10])
+
+
+def test_sparse_only_collection_matches_the_reference(server, reference):
+    """A collection of sparse vectors only (a third of the points without
+    one): counts under random filters, sparse queries, and the collection's
+    indexed vector count (sparse vectors are indexed as written)."""
+    rng = random.Random(5)
+    pts = [{"id": point_id(i), "vector": ({"s": sparse(rng)} if i % 3 else {}), "payload": payload(rng)}
+           for i in range(300)]
+    for base in (server.url, reference.url):
+        requests.delete(f"{base}/collections/sparse_only", timeout=30)
+        requests.put(f"{base}/collections/sparse_only", json={"sparse_vectors": {"s": {}, "t": {"modifier": "idf"}}},
+                     timeout=30).raise_for_status()
+        for start in range(0, len(pts), 100):
+            requests.put(f"{base}/collections/sparse_only/points?wait=true", json={"points": pts[start:start + 100]},
+                         timeout=30).raise_for_status()
+    both = (server.url, reference.url, "/collections/sparse_only")
+    try:
+        run(both, 150, 21, lambda rng: {"filter": random_filter(rng), "exact": True}, "/points/count",
+            lambda a, b: [] if a == b else [f"count {a} vs {b}"])
+
+        def query(rng):
+            body = {"query": sparse(rng), "using": "s", "limit": rng.randint(1, 20), "with_payload": True}
+            if rng.random() < 0.5:
+                body["filter"] = random_filter(rng)
+            return body
+
+        run(both, 100, 22, query, "/points/query", lambda a, b: same_hits(a["points"], b["points"]))
+        counts = [requests.get(f"{b}/collections/sparse_only", timeout=30).json()["result"]["indexed_vectors_count"]
+                  for b in (server.url, reference.url)]
+        assert counts[0] == counts[1] == 200
+    finally:
+        for base in (server.url, reference.url):
+            requests.delete(f"{base}/collections/sparse_only", timeout=30)

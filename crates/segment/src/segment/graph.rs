@@ -261,6 +261,11 @@ impl Segment {
 
     /// Live points with a vector `name` that its graph covers.
     pub fn indexed_count(&self, name: &str) -> usize {
+        // sparse vectors are indexed as they are written (inverted lists),
+        // and Qdrant counts every stored one
+        if let Some(storage @ VectorStorage::Sparse(_)) = self.vectors.get(name) {
+            return self.ids.live_offsets().filter(|&o| storage.has(o)).count();
+        }
         let Some(graph) = self.graphs.get(name) else {
             return 0;
         };
