@@ -154,9 +154,13 @@ def test_relevance_feedback_bad_input(api, pair):
     _, _, name = pair
     path = f"/collections/{name}/points/query"
     body = {"using": "d", "query": {"relevance_feedback": {"target": Q, "feedback": [], "strategy": {"naive": {"a": 1, "b": -1, "c": 1}}}}}
+    # the texts of the reference server
     r = api.call("POST", path, body)
-    assert r.status_code in (400, 422), r.text
+    assert (r.status_code, error_of(r)) == (422, "Validation error in JSON body: [internal.query.relevance_feedback.strategy.naive.b: value -1.0 invalid, must be 0.0 or larger]")
     body["query"]["relevance_feedback"]["strategy"] = {"naive": {"a": 1, "b": 1, "c": 1}}
+    r = api.call("POST", path, body)
+    assert (r.status_code, error_of(r)) == (422, "Validation error in JSON body: [internal.query.relevance_feedback.__all__: feedback elements must be non-empty]")
+    body["query"]["relevance_feedback"]["feedback"] = [{"example": 3, "score": 0.5}]
     body["query"]["relevance_feedback"]["target"] = [1, 2]
     r = api.call("POST", path, body)
     assert r.status_code == 400 and "dimension" in error_of(r), r.text

@@ -137,7 +137,7 @@ def random_query(rng):
         body["filter"] = random_filter(rng)
     if rng.random() < 0.2:
         body["offset"] = rng.randint(0, 5)
-    kind = rng.choice(["nearest", "nearest", "by_id", "recommend", "discover", "context", "fusion", "mmr"])
+    kind = rng.choice(["nearest", "nearest", "by_id", "recommend", "discover", "context", "fusion", "mmr", "feedback"])
     some_ids = lambda k: [point_id(i) for i in rng.sample(range(N_POINTS), k)]
     if kind == "nearest":
         body["query"] = query_vector(rng, using)
@@ -155,6 +155,12 @@ def random_query(rng):
         pairs = [{"positive": query_vector(rng, using), "negative": rng.choice([some_ids(1)[0], query_vector(rng, using)])}
                  for _ in range(rng.randint(1, 4))]
         body["query"] = {"context": pairs}
+    elif kind == "feedback":
+        items = [{"example": rng.choice([some_ids(1)[0], query_vector(rng, using)]), "score": round(rng.uniform(-1, 1), 2)}
+                 for _ in range(rng.randint(1, 4))]
+        naive = {k: round(rng.uniform(0, 2), 2) for k in "abc"}
+        body["query"] = {"relevance_feedback": {"target": query_vector(rng, using), "feedback": items,
+                                                "strategy": {"naive": naive}}}
     elif kind == "fusion":
         other = rng.choice(ALL_VECTORS)
         body.pop("using")

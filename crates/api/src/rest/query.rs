@@ -540,9 +540,14 @@ fn query_kind(query: Option<Value>) -> Result<Option<QueryKind>> {
             let naive = r.strategy.naive;
             if naive.b.is_nan() || naive.b < 0.0 {
                 return Err(CollectionError::Validation(format!(
-                    "relevance_feedback.strategy.naive.b: value {} invalid, must be 0.0 or larger",
-                    naive.b
+                    "query.relevance_feedback.strategy.naive.b: value {} invalid, must be 0.0 or larger",
+                    Value::from(naive.b as f64)
                 )));
+            }
+            if r.feedback.is_empty() {
+                return Err(CollectionError::Validation(
+                    "query.relevance_feedback.__all__: feedback elements must be non-empty".into(),
+                ));
             }
             QueryKind::RelevanceFeedback {
                 target: r.target.into(),
