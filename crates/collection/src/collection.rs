@@ -215,7 +215,7 @@ impl Collection {
         vectors: &VectorSelector,
     ) -> Result<(Vec<Record>, Option<PointId>)> {
         self.check_selector(vectors)?;
-        if let Some(strict) = crate::strict::StrictMode::of(&self.config()) {
+        if let Some(strict) = self.strict_mode() {
             strict.check_limit(limit)?;
         }
         self.check_read_filter(filter)?;
@@ -230,9 +230,15 @@ impl Collection {
         Ok((page, next))
     }
 
+    /// The limits of the collection's strict mode, when it is enabled (read
+    /// under the config lock: no copy of the config per request).
+    pub(crate) fn strict_mode(&self) -> Option<crate::strict::StrictMode> {
+        crate::strict::StrictMode::of(&self.config.read())
+    }
+
     /// Whether strict mode lets a request run with this `timeout` (seconds).
     pub fn check_timeout(&self, timeout: Option<u64>) -> Result<()> {
-        match crate::strict::StrictMode::of(&self.config()) {
+        match self.strict_mode() {
             Some(strict) => strict.check_timeout(timeout),
             None => Ok(()),
         }
@@ -241,8 +247,7 @@ impl Collection {
     /// Whether strict mode lets a read filter by `filter` (its size, and
     /// indexes on its fields when unindexed filtering is off).
     pub fn check_read_filter(&self, filter: Option<&Filter>) -> Result<()> {
-        let (Some(strict), Some(f)) = (crate::strict::StrictMode::of(&self.config()), filter)
-        else {
+        let (Some(strict), Some(f)) = (self.strict_mode(), filter) else {
             return Ok(());
         };
         strict.check_filter(f)?;

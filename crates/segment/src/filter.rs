@@ -316,16 +316,20 @@ fn in_ring(p: GeoPoint, ring: &[GeoPoint], boundary_inside: bool) -> bool {
 }
 
 impl FieldCheck {
+    /// The check on the values at `key`; `indexes` are asked about the key
+    /// only by the checks they change (a lookup per point otherwise).
     fn check_values(
         &self,
         payload: &Payload,
         key: &JsonPath,
-        text: Option<&Tokenizer>,
-        indexed: bool,
+        indexes: Option<&dyn FieldIndexes>,
     ) -> bool {
         match self {
             FieldCheck::IsEmpty(expected) => is_empty(payload, key) == *expected,
-            FieldCheck::IsNull(expected) => is_null(payload, key, indexed) == *expected,
+            FieldCheck::IsNull(expected) => {
+                let indexed = indexes.is_some_and(|t| t.indexed(key));
+                is_null(payload, key, indexed) == *expected
+            }
             FieldCheck::ValuesCount(range) => {
                 let values = key.values(payload);
                 let counts: Vec<usize> = if values.iter().all(|v| v.is_null()) {
@@ -342,13 +346,12 @@ impl FieldCheck {
                 };
                 counts.iter().any(|&c| range.contains(c as f64))
             }
-            FieldCheck::Match(m @ (Match::Text(_) | Match::TextAny(_) | Match::Phrase(_)))
-                if text.is_some() =>
-            {
-                let tokenizer = text.expect("checked");
+            FieldCheck::Match(m @ (Match::Text(_) | Match::TextAny(_) | Match::Phrase(_))) => {
+                // a text index's tokenizer decides text conditions on its field
+                let tokenizer = indexes.and_then(|t| t.tokenizer(key));
                 key.leaf_values(payload)
                     .into_iter()
-                    .any(|v| m.check_with(v, tokenizer))
+                    .any(|v| tokenizer.map_or_else(|| self.check_leaf(v), |t| m.check_with(v, t)))
             }
             _ => key
                 .leaf_values(payload)
@@ -448,12 +451,7 @@ impl Condition {
     /// Evaluates the condition on one point.
     pub fn check(&self, point: &PointView<'_>) -> bool {
         match self {
-            Condition::Field(fc) => {
-                let tokenizer = point.indexes.and_then(|t| t.tokenizer(&fc.key));
-                let indexed = point.indexes.is_some_and(|t| t.indexed(&fc.key));
-                fc.check
-                    .check_values(point.payload, &fc.key, tokenizer, indexed)
-            }
+            Condition::Field(fc) => fc.check.check_values(point.payload, &fc.key, point.indexes),
             Condition::IsEmpty(path) => is_empty(point.payload, path),
             Condition::IsNull(path) => {
                 let indexed = point.indexes.is_some_and(|t| t.indexed(path));

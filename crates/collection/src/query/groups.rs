@@ -220,7 +220,7 @@ impl Collection {
     ) -> Result<Vec<Group>> {
         let path =
             segment::json_path::JsonPath::parse(group_by).map_err(CollectionError::BadInput)?;
-        if let Some(strict) = crate::strict::StrictMode::of(&self.config()) {
+        if let Some(strict) = self.strict_mode() {
             strict.check_node(&request.root, &self.shard.read().index_schema())?;
         }
         let mut aggregator = Aggregator {

@@ -338,7 +338,7 @@ impl Collection {
     /// the same filter, within one request or across the batch) is
     /// computed once.
     pub fn query_batch(&self, requests: &[QueryRequest]) -> Result<Vec<Vec<ScoredPoint>>> {
-        if let Some(strict) = crate::strict::StrictMode::of(&self.config()) {
+        if let Some(strict) = self.strict_mode() {
             let schema = self.shard.read().index_schema();
             requests
                 .iter()

@@ -24,6 +24,25 @@ fn scaled_sigmoid(x: f32) -> f32 {
     0.5 * (x / (1.0 + x.abs()) + 1.0)
 }
 
+/// Inverse document frequency by sparse index.
+type Idf = std::collections::HashMap<u32, f32>;
+
+/// Sparse examples made queries as a nearest search makes its query:
+/// sorted by index and, given the `idf` of a vector with that modifier, each
+/// value multiplied by its index's inverse document frequency.
+fn sparse_queries(vectors: &mut [Vector], idf: Option<&Idf>) {
+    for v in vectors.iter_mut() {
+        if let Vector::Sparse(s) = v {
+            *s = s.sorted();
+            if let Some(idf) = idf {
+                for (i, value) in s.indices.iter().zip(s.values.iter_mut()) {
+                    *value *= idf.get(i).copied().unwrap_or(0.0);
+                }
+            }
+        }
+    }
+}
+
 /// The raw similarity examples are compared with: dot products for Cosine
 /// and Dot, negated squared Euclidean or Manhattan distances.
 fn raw_similarity(distance: SegmentDistance, a: &Vector, b: &Vector) -> Option<f32> {
@@ -81,44 +100,31 @@ impl Collection {
     }
 
     /// [`Collection::examples`], each checked (and, for Cosine, normalized)
-    /// as a query vector of `using`.
+    /// as a query vector of `using`, sparse ones made queries with `idf`
+    /// (see [`sparse_queries`]).
     fn query_examples(
         &self,
         config: &crate::config::CollectionConfig,
         using: &str,
         examples: &[QueryInput],
+        idf: Option<&Idf>,
     ) -> Result<(Vec<Vector>, Vec<PointId>)> {
         let (mut vectors, ids) = self.examples(using, examples)?;
         for v in vectors.iter_mut() {
             crate::vector_check::check_query_vector(config, using, v)?;
         }
-        self.sparse_queries(config, using, &mut vectors);
+        sparse_queries(&mut vectors, idf);
         Ok((vectors, ids))
     }
 
-    /// Sparse examples made queries as a nearest search makes its query:
-    /// sorted by index and, for a vector with the `idf` modifier, each value
-    /// multiplied by its index's inverse document frequency.
-    fn sparse_queries(
-        &self,
-        config: &crate::config::CollectionConfig,
-        using: &str,
-        vectors: &mut [Vector],
-    ) {
-        let idf = config
+    /// The inverse document frequencies sparse queries of `using` are
+    /// weighed with, when it has the `idf` modifier (a pass over every
+    /// stored vector: computed once per request).
+    fn example_idf(&self, config: &crate::config::CollectionConfig, using: &str) -> Option<Idf> {
+        config
             .sparse(using)
             .is_some_and(|s| s.modifier == Some(crate::config::Modifier::Idf))
-            .then(|| self.shard.read().sparse_idf(using));
-        for v in vectors.iter_mut() {
-            if let Vector::Sparse(s) = v {
-                *s = s.sorted();
-                if let Some(idf) = &idf {
-                    for (i, value) in s.indices.iter().zip(s.values.iter_mut()) {
-                        *value *= idf.get(i).copied().unwrap_or(0.0);
-                    }
-                }
-            }
-        }
+            .then(|| self.shard.read().sparse_idf(using))
     }
 
     /// A recommendation at one node.
@@ -177,8 +183,9 @@ impl Collection {
                         "No positive or negative examples given".into(),
                     ));
                 }
-                self.sparse_queries(&config, using, &mut pos);
-                self.sparse_queries(&config, using, &mut neg);
+                let idf = self.example_idf(&config, using);
+                sparse_queries(&mut pos, idf.as_ref());
+                sparse_queries(&mut neg, idf.as_ref());
                 let distance = distance_of(&config, using);
                 let score = |stored: &Vector| -> Option<f32> {
                     let sims = |examples: &[Vector]| -> Option<Vec<f32>> {
@@ -272,8 +279,9 @@ impl Collection {
         let using = node.using.as_str();
         let config = self.config();
         let mut mentioned: HashSet<PointId> = HashSet::new();
+        let idf = self.example_idf(&config, using);
         let mut resolve = |inputs: Vec<QueryInput>| -> Result<Vec<Vector>> {
-            let (vectors, ids) = self.query_examples(&config, using, &inputs)?;
+            let (vectors, ids) = self.query_examples(&config, using, &inputs, idf.as_ref())?;
             mentioned.extend(ids);
             Ok(vectors)
         };
@@ -354,7 +362,8 @@ impl Collection {
         let inputs: Vec<QueryInput> = std::iter::once(target.clone())
             .chain(feedback.iter().map(|(e, _)| e.clone()))
             .collect();
-        let (mut vectors, ids) = self.query_examples(&config, using, &inputs)?;
+        let idf = self.example_idf(&config, using);
+        let (mut vectors, ids) = self.query_examples(&config, using, &inputs, idf.as_ref())?;
         let target = vectors.remove(0);
         // every ordered pair of examples whose scores differ, weighted
         let mut pairs: Vec<(&Vector, &Vector, f32)> = Vec::new();
@@ -425,14 +434,16 @@ impl Collection {
             return Ok(hits);
         }
         let config = self.config();
-        let (mut q, _) = self.query_examples(&config, using, std::slice::from_ref(query))?;
+        let idf = self.example_idf(&config, using);
+        let (mut q, _) =
+            self.query_examples(&config, using, std::slice::from_ref(query), idf.as_ref())?;
         let q = q.pop().expect("one query");
         let distance = distance_of(&config, using);
         let ids: Vec<QueryInput> = hits.iter().map(|h| QueryInput::Point(h.id)).collect();
         let (vectors, _) = self.examples(using, &ids)?;
         // candidates compared with each other: one side is a query
         let mut as_queries = vectors.clone();
-        self.sparse_queries(&config, using, &mut as_queries);
+        sparse_queries(&mut as_queries, idf.as_ref());
         let sim =
             |a: &Vector, b: &Vector| raw_similarity(distance, a, b).unwrap_or(f32::NEG_INFINITY);
         let relevance: Vec<f32> = vectors.iter().map(|v| sim(&q, v)).collect();
