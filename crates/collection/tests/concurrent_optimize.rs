@@ -1,13 +1,15 @@
 //! Optimizers running while writers and readers work: no point is lost or
 //! seen twice, and searches keep answering.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use collection::collection::Collection;
 use collection::config::CollectionConfig;
-use collection::operations::{PointData, PointSelection, UpdateMode, UpdateRequest};
+use collection::operations::{PointData, PointSelection, UpdateRequest};
 use collection::search::{QueryInput, SearchOptions, SearchRequest};
 use segment::selector::{PayloadSelector, VectorSelector};
 use segment::vectors::Vector;
@@ -43,12 +45,7 @@ fn upsert(c: &Collection, ids: impl Iterator<Item = u64>, round: u64) {
             payload: json!({"round": round}).as_object().unwrap().clone(),
         })
         .collect();
-    c.update(UpdateRequest::Upsert {
-        points,
-        update_filter: None,
-        mode: UpdateMode::Upsert,
-    })
-    .unwrap();
+    common::upsert(c, points);
 }
 
 #[test]

@@ -6,12 +6,14 @@
 //! threshold) is in a graph, searches through the graphs find the points,
 //! and no point is lost or duplicated.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use collection::collection::Collection;
 use collection::config::CollectionConfig;
-use collection::operations::{PointData, PointSelection, UpdateMode, UpdateRequest};
+use collection::operations::{PointData, PointSelection, UpdateRequest};
 use collection::search::{QueryInput, SearchOptions, SearchRequest};
 use proptest::prelude::*;
 use segment::selector::{PayloadSelector, VectorSelector};
@@ -54,19 +56,6 @@ fn config(threshold_kb: u64, segments: u64, vacuum: u64) -> CollectionConfig {
     .unwrap()
 }
 
-/// A deterministic, well-spread vector for `id` and `seed`.
-fn vector(id: u64, seed: u32) -> Vec<f32> {
-    let mut x = id.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ seed as u64;
-    (0..DIM)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x % 2000) as f32 / 1000.0 - 1.0 + 0.001
-        })
-        .collect()
-}
-
 fn idle(c: &Collection) {
     c.set_quiet_period(Duration::ZERO);
     while c.optimize().unwrap() {}
@@ -94,13 +83,13 @@ proptest! {
                     let points = (start..start + len)
                         .map(|id| PointData {
                             id: PointId::Num(id),
-                            vectors: [(String::new(), Vector::Dense(vector(id, seed)))].into(),
+                            vectors: [(String::new(), Vector::Dense(common::vector(id, seed.into(), DIM)))].into(),
                             payload: Default::default(),
                         })
                         .collect();
-                    c.update(UpdateRequest::Upsert { points, update_filter: None, mode: UpdateMode::Upsert }).unwrap();
+                    common::upsert(&c, points);
                     for id in start..start + len {
-                        model.insert(id, vector(id, seed));
+                        model.insert(id, common::vector(id, seed.into(), DIM));
                     }
                 }
                 Step::Delete(start, len) => {
@@ -173,16 +162,11 @@ fn indexing_off_builds_nothing() {
         let points = ids
             .map(|id| PointData {
                 id: PointId::Num(id),
-                vectors: [(String::new(), Vector::Dense(vector(id, 1)))].into(),
+                vectors: [(String::new(), Vector::Dense(common::vector(id, 1, DIM)))].into(),
                 payload: Default::default(),
             })
             .collect();
-        c.update(UpdateRequest::Upsert {
-            points,
-            update_filter: None,
-            mode: UpdateMode::Upsert,
-        })
-        .unwrap();
+        common::upsert(&c, points);
     };
     upsert(0..100);
     idle(&c);

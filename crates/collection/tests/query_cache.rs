@@ -1,9 +1,11 @@
 //! Repeated prefetches (within a request or across a batch) are computed
 //! once, with the same answers as computing each.
 
+mod common;
+
 use collection::collection::Collection;
 use collection::config::CollectionConfig;
-use collection::operations::{PointData, UpdateMode, UpdateRequest};
+use collection::operations::PointData;
 use collection::query::{Fusion, QueryKind, QueryNode, QueryRequest, DEFAULT_RRF_K};
 use collection::search::{QueryInput, SearchOptions};
 use segment::selector::{PayloadSelector, VectorSelector};
@@ -68,12 +70,7 @@ fn repeated_prefetches_run_once() {
             payload: json!({}).as_object().unwrap().clone(),
         })
         .collect();
-    c.update(UpdateRequest::Upsert {
-        points,
-        update_filter: None,
-        mode: UpdateMode::Upsert,
-    })
-    .unwrap();
+    common::upsert(&c, points);
     let (a, b) = (leaf([1.0, 0.0]), leaf([0.0, 1.0]));
     // the same sub-query three times in one request: one search
     let before = c.searches_run();

@@ -2,11 +2,13 @@
 //! reopened (as after a crash) at random moments, always equals a plain
 //! in-memory model of what was acknowledged.
 
+mod common;
+
 use std::collections::BTreeMap;
 
 use collection::collection::Collection;
 use collection::config::CollectionConfig;
-use collection::operations::{PointData, PointSelection, UpdateMode, UpdateRequest};
+use collection::operations::{PointData, PointSelection, UpdateRequest};
 use proptest::prelude::*;
 use segment::json_path::JsonPath;
 use segment::selector::{PayloadSelector, VectorSelector};
@@ -93,7 +95,7 @@ proptest! {
                 Step::Upsert(id, v, p) => {
                     let vectors: NamedVectors = [(String::new(), Vector::Dense(vec![v, 1.0]))].into();
                     let data = PointData { id: PointId::Num(id), vectors, payload: payload(json!({"p": p, "k": 1})) };
-                    c.update(UpdateRequest::Upsert { points: vec![data.clone()], update_filter: None, mode: UpdateMode::Upsert }).unwrap();
+                    common::upsert(&c, vec![data.clone()]);
                     model.insert(id, (vec![v, 1.0], data.payload));
                 }
                 Step::Delete(id) => {
@@ -211,7 +213,7 @@ proptest! {
                 SegStep::Upsert(id, v) => {
                     let vectors: NamedVectors = [(String::new(), Vector::Dense(vector(v)))].into();
                     let data = PointData { id: PointId::Num(id), vectors, payload: payload(json!({"p": 0})) };
-                    c.update(UpdateRequest::Upsert { points: vec![data.clone()], update_filter: None, mode: UpdateMode::Upsert }).unwrap();
+                    common::upsert(&c, vec![data.clone()]);
                     model.insert(id, (vector(v), data.payload));
                 }
                 SegStep::UpdateVector(id, v) => {
@@ -278,12 +280,7 @@ fn optimizers_seal_merge_and_vacuum() {
                 payload: payload(json!({"p": id})),
             })
             .collect();
-        c.update(UpdateRequest::Upsert {
-            points,
-            update_filter: None,
-            mode: UpdateMode::Upsert,
-        })
-        .unwrap();
+        common::upsert(&c, points);
     };
     for batch in 0..6 {
         upsert(batch * 5..batch * 5 + 5);
@@ -351,12 +348,7 @@ fn on_disk_vectors_are_mapped() {
             };
             model.insert(id, (vector(id as f32), p.payload.clone()));
         }
-        c.update(UpdateRequest::Upsert {
-            points,
-            update_filter: None,
-            mode: UpdateMode::Upsert,
-        })
-        .unwrap();
+        common::upsert(&c, points);
         c.optimize().unwrap();
     }
     check(&c, &model);

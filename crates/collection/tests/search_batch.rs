@@ -2,11 +2,13 @@
 //! search answers alone, whatever plan the segments choose (exact scans
 //! read every vector once for the batch; graph walks run per query).
 
+mod common;
+
 use std::time::Duration;
 
 use collection::collection::Collection;
 use collection::config::CollectionConfig;
-use collection::operations::{PointData, UpdateMode, UpdateRequest};
+use collection::operations::PointData;
 use collection::query::{QueryKind, QueryNode, QueryRequest};
 use collection::search::{QueryInput, SearchOptions};
 use segment::filter::{Condition, FieldCheck, FieldCondition, Filter, Match, MatchValue, Range};
@@ -18,18 +20,6 @@ use segment::PointId;
 use serde_json::json;
 
 const DIM: usize = 8;
-
-fn vector(id: u64, seed: u64) -> Vec<f32> {
-    let mut x = id.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ seed;
-    (0..DIM)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x % 2000) as f32 / 1000.0 - 1.0 + 0.001
-        })
-        .collect()
-}
 
 fn collection(dir: &std::path::Path, distance: &str) -> Collection {
     // 32 vectors of 8 floats per KB: segments seal at 96 points, filters
@@ -51,7 +41,7 @@ fn upsert(c: &Collection, ids: std::ops::Range<u64>) {
     let points = ids
         .map(|i| PointData {
             id: PointId::Num(i),
-            vectors: [(String::new(), Vector::Dense(vector(i, 1)))].into(),
+            vectors: [(String::new(), Vector::Dense(common::vector(i, 1, DIM)))].into(),
             // k: 10 values (10% each); rare: 1% of the points
             payload: json!({"k": format!("v{}", i % 10), "rare": i % 100 == 7, "n": i})
                 .as_object()
@@ -59,12 +49,7 @@ fn upsert(c: &Collection, ids: std::ops::Range<u64>) {
                 .clone(),
         })
         .collect();
-    c.update(UpdateRequest::Upsert {
-        points,
-        update_filter: None,
-        mode: UpdateMode::Upsert,
-    })
-    .unwrap();
+    common::upsert(c, points);
 }
 
 fn request(
@@ -143,7 +128,7 @@ fn batches_answer_as_single_searches() {
                 let batch: Vec<QueryRequest> = (0..7u64)
                     .map(|i| {
                         request(
-                            vector(10_000 + i, 2),
+                            common::vector(10_000 + i, 2, DIM),
                             f.clone(),
                             3 + i as usize,
                             (i % 3) as usize,
@@ -161,10 +146,10 @@ fn batches_answer_as_single_searches() {
         }
         // a mixed batch: runs under one filter are grouped, the rest alone
         let mixed = vec![
-            request(vector(1, 3), None, 5, 0, false),
-            request(vector(2, 3), filters[1].clone(), 5, 0, false),
-            request(vector(3, 3), filters[1].clone(), 4, 1, false),
-            request(vector(4, 3), None, 5, 0, true),
+            request(common::vector(1, 3, DIM), None, 5, 0, false),
+            request(common::vector(2, 3, DIM), filters[1].clone(), 5, 0, false),
+            request(common::vector(3, 3, DIM), filters[1].clone(), 4, 1, false),
+            request(common::vector(4, 3, DIM), None, 5, 0, true),
         ];
         let together = c.query_batch(&mixed).unwrap();
         assert_eq!(together.len(), mixed.len());
