@@ -118,12 +118,13 @@ class Reference:
     """The reference Qdrant 1.19.0 server on free loopback ports, from a
     scratch directory (differential tests send it what they send us)."""
 
-    def __init__(self):
+    def __init__(self, extra_env=None):
         self.dir = tempfile.mkdtemp(prefix="vectorizer-reference-")
         self.port, self.grpc_port = free_port(), free_port()
         env = dict(os.environ, QDRANT__SERVICE__HOST="127.0.0.1", QDRANT__SERVICE__HTTP_PORT=str(self.port),
                    QDRANT__SERVICE__GRPC_PORT=str(self.grpc_port), QDRANT__TELEMETRY_DISABLED="true",
                    QDRANT__STORAGE__STORAGE_PATH=os.path.join(self.dir, "storage"), QDRANT__LOG_LEVEL="WARN")
+        env.update(extra_env or {})
         self.log = open(os.path.join(self.dir, "server.log"), "ab")
         self.proc = subprocess.Popen([REFERENCE_RUN], env=env, cwd=self.dir, stdout=self.log, stderr=self.log,
                                      start_new_session=True)

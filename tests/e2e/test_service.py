@@ -23,7 +23,7 @@ def test_health_endpoints(api):
 def test_telemetry_issues_cluster(api):
     t = api.get("/telemetry")
     assert t.status_code == 200
-    assert t.json()["result"]["app"]["name"] == "vectorizer"
+    assert t.json()["result"]["app"]["name"] == "qdrant"
     assert api.get("/issues").status_code == 200
     assert api.delete("/issues").json()["result"] is True
     assert api.get("/cluster").json()["result"] == {"status": "disabled"}

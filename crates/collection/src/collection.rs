@@ -37,6 +37,21 @@ pub struct CollectionStats {
     pub optimizing: bool,
 }
 
+/// What telemetry reports of one segment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SegmentSummary {
+    /// File key (the segment's id).
+    pub key: u64,
+    /// Takes new points.
+    pub appendable: bool,
+    /// Live points.
+    pub points: usize,
+    /// Deleted points whose slots it still holds.
+    pub deleted: usize,
+    /// Per vector name: live vectors and those a graph covers.
+    pub vectors: BTreeMap<String, (usize, usize)>,
+}
+
 /// A named set of points with one configuration.
 pub struct Collection {
     dir: PathBuf,
@@ -168,6 +183,46 @@ impl Collection {
             segments_count: holder.segments_count(),
             optimizing: self.is_optimizing() || self.has_pending_optimizations(),
         }
+    }
+
+    /// The number of the last operation applied.
+    pub fn operation_number(&self) -> u64 {
+        self.shard.read().version()
+    }
+
+    /// Live vectors per vector name (dense and sparse).
+    pub fn vectors_by_name(&self) -> BTreeMap<String, usize> {
+        let holder = self.shard.read();
+        storage_schema(&self.config.read())
+            .into_keys()
+            .map(|name| {
+                let count = holder.segments().map(|s| s.vectors_count(&name)).sum();
+                (name, count)
+            })
+            .collect()
+    }
+
+    /// Each segment's counters, sealed ones oldest first, then the
+    /// appendable one.
+    pub fn segment_summaries(&self) -> Vec<SegmentSummary> {
+        let holder = self.shard.read();
+        let names = storage_schema(&self.config.read());
+        holder
+            .held()
+            .map(|h| SegmentSummary {
+                key: h.key,
+                appendable: std::ptr::eq(&h.segment, holder.appendable()),
+                points: h.segment.points_count(),
+                deleted: h.segment.deleted_count(),
+                vectors: names
+                    .keys()
+                    .map(|n| {
+                        let counts = (h.segment.vectors_count(n), h.segment.indexed_count(n));
+                        (n.clone(), counts)
+                    })
+                    .collect(),
+            })
+            .collect()
     }
 
     /// Applies an update; returns its operation number.

@@ -145,7 +145,7 @@ impl StrictMode {
         if (update && !self.indexed_updates) || (!update && !self.indexed_reads) {
             return Ok(());
         }
-        indexed(filter, "", schema)
+        indexed(filter, schema)
     }
 
     /// A request's `timeout` (seconds).
@@ -277,39 +277,59 @@ fn kinds(schema: &PayloadFieldSchema) -> Vec<&'static str> {
     }
 }
 
-fn require(
-    key: &str,
-    wanted: &[&str],
-    schema: &BTreeMap<String, PayloadFieldSchema>,
-) -> Result<()> {
-    let served = schema
+fn served(key: &str, wanted: &[&str], schema: &BTreeMap<String, PayloadFieldSchema>) -> bool {
+    schema
         .get(key)
-        .is_some_and(|s| kinds(s).iter().any(|k| wanted.contains(k)));
-    if served {
-        return Ok(());
-    }
-    Err(CollectionError::BadRequest(format!(
-        "Index required but not found for \"{key}\" of one of the following types: [{}]. \
-         Help: Create an index for this key or use a different filter.",
-        wanted.join(", ")
-    )))
+        .is_some_and(|s| kinds(s).iter().any(|k| wanted.contains(k)))
 }
 
-/// Checks every condition of `filter` (keys under `prefix`: nested).
-fn indexed(
+/// The payload keys `filter` reads that no index of `schema` serves, each
+/// with the index kinds that would serve it (nested keys as `path[].key`),
+/// in the order the filter names them, each key once.
+pub fn unserved_keys(
     filter: &Filter,
-    prefix: &str,
     schema: &BTreeMap<String, PayloadFieldSchema>,
-) -> Result<()> {
-    conditions(filter).try_for_each(|c| match c {
-        Condition::Field(fc) => require(&format!("{prefix}{}", fc.key), serving(&fc.check), schema),
-        Condition::IsEmpty(path) | Condition::IsNull(path) => {
-            require(&format!("{prefix}{path}"), ANY_INDEX, schema)
+) -> Vec<(String, &'static [&'static str])> {
+    fn visit(
+        filter: &Filter,
+        prefix: &str,
+        schema: &BTreeMap<String, PayloadFieldSchema>,
+        out: &mut Vec<(String, &'static [&'static str])>,
+    ) {
+        for c in conditions(filter) {
+            let (key, wanted) = match c {
+                Condition::Field(fc) => (format!("{prefix}{}", fc.key), serving(&fc.check)),
+                Condition::IsEmpty(path) | Condition::IsNull(path) => {
+                    (format!("{prefix}{path}"), ANY_INDEX)
+                }
+                Condition::Nested { path, filter } => {
+                    visit(filter, &format!("{prefix}{path}[]."), schema, out);
+                    continue;
+                }
+                Condition::Filter(f) => {
+                    visit(f, prefix, schema, out);
+                    continue;
+                }
+                _ => continue,
+            };
+            if !served(&key, wanted, schema) && !out.iter().any(|(k, _)| *k == key) {
+                out.push((key, wanted));
+            }
         }
-        Condition::Nested { path, filter } => {
-            indexed(filter, &format!("{prefix}{path}[]."), schema)
-        }
-        Condition::Filter(f) => indexed(f, prefix, schema),
-        _ => Ok(()),
-    })
+    }
+    let mut out = Vec::new();
+    visit(filter, "", schema, &mut out);
+    out
+}
+
+/// Refuses the first key of `filter` no index serves, with Qdrant's text.
+fn indexed(filter: &Filter, schema: &BTreeMap<String, PayloadFieldSchema>) -> Result<()> {
+    match unserved_keys(filter, schema).into_iter().next() {
+        None => Ok(()),
+        Some((key, wanted)) => Err(CollectionError::BadRequest(format!(
+            "Index required but not found for \"{key}\" of one of the following types: [{}]. \
+             Help: Create an index for this key or use a different filter.",
+            wanted.join(", ")
+        ))),
+    }
 }

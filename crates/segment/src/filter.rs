@@ -49,6 +49,14 @@ pub enum Condition {
     HasId(HashSet<PointId>),
     /// The point has a vector of this name.
     HasVector(String),
+    /// The point id falls into slice `index` of `total` (see
+    /// [`PointId::slice`]).
+    Slice {
+        /// Number of disjoint slices.
+        total: u32,
+        /// The slice selected, below `total`.
+        index: u32,
+    },
     /// The filter holds on one element of the array at `path`.
     Nested {
         /// Path of the array of objects.
@@ -459,6 +467,9 @@ impl Condition {
             }
             Condition::HasId(ids) => point.id.is_some_and(|id| ids.contains(&id)),
             Condition::HasVector(name) => (point.vector_names)(name),
+            Condition::Slice { total, index } => {
+                point.id.is_some_and(|id| id.slice(*total) == *index)
+            }
             Condition::Nested { path, filter } => path.values(point.payload).iter().any(|v| {
                 let Value::Array(items) = v else { return false };
                 items.iter().filter_map(Value::as_object).any(|element| {

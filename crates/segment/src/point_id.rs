@@ -19,6 +19,22 @@ pub enum PointId {
     Uuid(Uuid),
 }
 
+impl PointId {
+    /// The slice of `total` disjoint slices of the id space this id falls
+    /// into: SipHash-2-4 with a zero key over the id's canonical bytes (8
+    /// little-endian bytes of a number, the 16 RFC 4122 bytes of a UUID),
+    /// modulo `total` (Qdrant's `slice` condition).
+    pub fn slice(&self, total: u32) -> u32 {
+        use std::hash::Hasher;
+        let mut hasher = siphasher::sip::SipHasher24::new();
+        match self {
+            PointId::Num(n) => hasher.write(&n.to_le_bytes()),
+            PointId::Uuid(u) => hasher.write(u.as_bytes()),
+        }
+        (hasher.finish() % u64::from(total.max(1))) as u32
+    }
+}
+
 impl fmt::Display for PointId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -89,6 +105,19 @@ impl From<u64> for PointId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slices_are_qdrants() {
+        // slice 0 of 4 over ids 0..40, as the reference server answers it
+        let zero: Vec<u64> = (0..40)
+            .filter(|&n| PointId::Num(n).slice(4) == 0)
+            .collect();
+        assert_eq!(zero, [4, 5, 7, 10, 14, 29, 30]);
+        let u = |s: &str| PointId::Uuid(Uuid::parse_str(s).unwrap());
+        assert_eq!(u("00000000-0000-0000-0000-00000000abf5").slice(4), 0);
+        assert_eq!(u("00000000-0000-0000-0000-000000003039").slice(3), 0);
+        assert_eq!(PointId::Num(7).slice(1), 0);
+    }
 
     #[test]
     fn numbers_sort_before_uuids() {

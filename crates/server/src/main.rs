@@ -4,11 +4,13 @@
 mod grpc;
 mod http;
 mod ops;
+mod quota;
 mod settings;
+mod telemetry;
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Parser;
@@ -152,12 +154,14 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
         .await?
         .context("opening storage")?;
     let toc = Arc::new(toc);
+    let quotas = quota::Quotas::load(&settings.storage.storage_path, settings.storage.quotas)
+        .context("reading the quota")?;
     let addr = format!("{}:{}", settings.service.host, settings.service.http_port);
     let state = http::AppState {
         toc: toc.clone(),
         settings: Arc::new(settings),
-        instance_id: uuid::Uuid::new_v4(),
-        started: SystemTime::now(),
+        telemetry: telemetry::Telemetry::new(),
+        quotas: Arc::new(quotas),
     };
     let listener = tokio::net::TcpListener::bind(&addr)
         .await

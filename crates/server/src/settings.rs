@@ -45,6 +45,8 @@ pub struct StorageSettings {
     pub hnsw_index: HnswSettings,
     /// Thread budgets.
     pub performance: PerformanceSettings,
+    /// The resource quota until `PUT /quotas` sets one.
+    pub quotas: api::rest::quota::QuotaConfig,
 }
 
 /// `storage.performance` section.
@@ -143,6 +145,9 @@ pub struct ServiceSettings {
     pub enable_cors: bool,
     /// Worker threads (0 = one per core).
     pub max_workers: usize,
+    /// Searches slower than this (seconds) report the unindexed payload
+    /// fields their filters read as issues.
+    pub slow_query_secs: f64,
 }
 
 impl Default for Settings {
@@ -166,6 +171,7 @@ impl Default for StorageSettings {
             optimizers: OptimizerSettings::default(),
             hnsw_index: HnswSettings::default(),
             performance: PerformanceSettings::default(),
+            quotas: Default::default(),
         }
     }
 }
@@ -216,6 +222,7 @@ impl Default for ServiceSettings {
             max_request_size_mb: 32,
             enable_cors: true,
             max_workers: 0,
+            slow_query_secs: 1.2,
         }
     }
 }

@@ -191,8 +191,8 @@ pub fn condition(c: &pb::Condition) -> Result<Value> {
                 .unwrap_or(json!({}));
             json!({"nested": {"key": n.key, "filter": inner}})
         }
-        Some(ConditionOneOf::Slice(_)) => {
-            return Err(bad("Slice conditions are not supported by this server"))
+        Some(ConditionOneOf::Slice(s)) => {
+            json!({"slice": {"total": s.total, "index": s.index}})
         }
         None => return Err(bad("Malformed Condition: no condition given")),
     })

@@ -138,6 +138,13 @@ pub enum WireCondition {
     HasVector(String),
     /// `{"nested": {"key": ..., "filter": ...}}`.
     Nested(String, Filter),
+    /// `{"slice": {"total": ..., "index": ...}}`.
+    Slice {
+        /// Number of disjoint slices.
+        total: u32,
+        /// The slice selected.
+        index: u32,
+    },
     /// A nested filter.
     Filter(Filter),
 }
@@ -159,7 +166,58 @@ fn parse<T: serde::de::DeserializeOwned, E: serde::de::Error>(
     serde_json::from_value(v).map_err(E::custom)
 }
 
+/// Qdrant's answer to a condition of no known form.
+const NO_CONDITION: &str = "Expected some form of condition, which can be a field condition \
+     (like {\"key\": ..., \"match\": ... }), or some other mentioned in the documentation: \
+     https://qdrant.tech/documentation/concepts/filtering/#filtering-conditions";
+
+/// `{"slice": {...}}`.
+#[derive(Deserialize)]
+struct SliceParams {
+    total: std::num::NonZeroU32,
+    index: u32,
+}
+
+impl WireCondition {
+    /// The first condition form, in Qdrant's order, whose key the object
+    /// holds and whose value parses (other keys are ignored, as Qdrant's
+    /// untagged condition ignores them).
+    fn first_form(map: &Map<String, Value>) -> Option<WireCondition> {
+        fn form<T: serde::de::DeserializeOwned>(map: &Map<String, Value>, key: &str) -> Option<T> {
+            map.get(key)
+                .and_then(|v| serde_json::from_value(v.clone()).ok())
+        }
+        if let Some(p) = form::<PayloadField>(map, "is_empty") {
+            return Some(WireCondition::IsEmpty(p.key));
+        }
+        if let Some(p) = form::<PayloadField>(map, "is_null") {
+            return Some(WireCondition::IsNull(p.key));
+        }
+        if let Some(ids) = form(map, "has_id") {
+            return Some(WireCondition::HasId(ids));
+        }
+        if let Some(name) = form(map, "has_vector") {
+            return Some(WireCondition::HasVector(name));
+        }
+        if let Some(n) = form::<Nested>(map, "nested") {
+            return Some(WireCondition::Nested(n.key, n.filter));
+        }
+        if let Some(s) = form::<SliceParams>(map, "slice") {
+            return Some(WireCondition::Slice {
+                total: s.total.get(),
+                index: s.index,
+            });
+        }
+        serde_json::from_value(Value::Object(map.clone()))
+            .ok()
+            .map(WireCondition::Filter)
+    }
+}
+
 impl<'de> Deserialize<'de> for WireCondition {
+    /// A field condition when the object has a `key` (its errors are
+    /// reported as they are), else the first other form that parses, else
+    /// Qdrant's "Expected some form of condition" error.
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         let map = Map::<String, Value>::deserialize(d)?;
         if map.contains_key("key") {
@@ -167,38 +225,7 @@ impl<'de> Deserialize<'de> for WireCondition {
                 map,
             ))?));
         }
-        let only = |name: &str| map.get(name).cloned().filter(|_| map.len() == 1);
-        if let Some(v) = only("is_empty") {
-            return Ok(WireCondition::IsEmpty(
-                parse::<PayloadField, D::Error>(v)?.key,
-            ));
-        }
-        if let Some(v) = only("is_null") {
-            return Ok(WireCondition::IsNull(
-                parse::<PayloadField, D::Error>(v)?.key,
-            ));
-        }
-        if let Some(v) = only("has_id") {
-            return Ok(WireCondition::HasId(parse::<_, D::Error>(v)?));
-        }
-        if let Some(v) = only("has_vector") {
-            return Ok(WireCondition::HasVector(parse::<_, D::Error>(v)?));
-        }
-        if let Some(v) = only("nested") {
-            let n: Nested = parse::<_, D::Error>(v)?;
-            return Ok(WireCondition::Nested(n.key, n.filter));
-        }
-        if map
-            .keys()
-            .all(|k| matches!(k.as_str(), "must" | "should" | "must_not" | "min_should"))
-        {
-            return Ok(WireCondition::Filter(parse::<_, D::Error>(Value::Object(
-                map,
-            ))?));
-        }
-        Err(D::Error::custom(
-            "data did not match any variant of untagged enum Condition",
-        ))
+        WireCondition::first_form(&map).ok_or_else(|| D::Error::custom(NO_CONDITION))
     }
 }
 
@@ -215,6 +242,16 @@ impl WireCondition {
             WireCondition::IsNull(k) => Condition::IsNull(path(&k)?),
             WireCondition::HasId(ids) => Condition::HasId(ids.into_iter().collect::<HashSet<_>>()),
             WireCondition::HasVector(n) => Condition::HasVector(n),
+            WireCondition::Slice { total, index } => {
+                if index >= total {
+                    return Err(CollectionError::Validation(
+                        "__all__: Validation error: Slice index must be less than the total \
+                         number of slices [{}]"
+                            .into(),
+                    ));
+                }
+                Condition::Slice { total, index }
+            }
             WireCondition::Nested(k, filter) => {
                 let key = k.strip_suffix("[]").unwrap_or(&k);
                 Condition::Nested {

@@ -9,6 +9,7 @@ pub mod legacy;
 pub mod optimizations;
 pub mod points;
 pub mod query;
+pub mod quota;
 pub mod records;
 
 use collection::CollectionError;

@@ -4,6 +4,8 @@
 //! are converted by the `api` crate into the REST bodies and run by the
 //! same operations REST uses; results are converted back.
 
+mod metered;
+pub use metered::note_collection;
 mod collections;
 mod points;
 mod service;
@@ -31,7 +33,9 @@ pub fn status(e: ApiError) -> Status {
         StatusCode::CONFLICT => Code::AlreadyExists,
         StatusCode::FORBIDDEN => Code::PermissionDenied,
         StatusCode::UNAUTHORIZED => Code::Unauthenticated,
-        StatusCode::PAYLOAD_TOO_LARGE | StatusCode::TOO_MANY_REQUESTS => Code::ResourceExhausted,
+        StatusCode::PAYLOAD_TOO_LARGE
+        | StatusCode::TOO_MANY_REQUESTS
+        | StatusCode::INSUFFICIENT_STORAGE => Code::ResourceExhausted,
         StatusCode::REQUEST_TIMEOUT | StatusCode::GATEWAY_TIMEOUT => Code::DeadlineExceeded,
         StatusCode::PRECONDITION_FAILED => Code::FailedPrecondition,
         StatusCode::SERVICE_UNAVAILABLE => Code::Unavailable,
@@ -122,6 +126,9 @@ pub async fn serve(
     let reflection = reflection.build_v1()?;
     let reflection_alpha = reflection_alpha.build_v1alpha()?;
     tonic::transport::Server::builder()
+        .layer(metered::MeteredLayer {
+            telemetry: state.telemetry.clone(),
+        })
         .add_service(reflection)
         .add_service(reflection_alpha)
         .add_service(health)

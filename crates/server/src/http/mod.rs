@@ -8,9 +8,9 @@ mod search;
 mod service;
 
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::Instant;
 
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{DefaultBodyLimit, MatchedPath, RawPathParams, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::IntoResponse;
@@ -20,7 +20,9 @@ use axum::Router;
 use storage::toc::TableOfContent;
 use tower_http::cors::CorsLayer;
 
+use crate::quota::Quotas;
 use crate::settings::Settings;
+use crate::telemetry::Telemetry;
 pub use response::ApiError;
 pub use service::COMPAT_VERSION;
 
@@ -31,10 +33,10 @@ pub struct AppState {
     pub toc: Arc<TableOfContent>,
     /// The configuration.
     pub settings: Arc<Settings>,
-    /// Instance id reported by telemetry.
-    pub instance_id: uuid::Uuid,
-    /// When the server started.
-    pub started: SystemTime,
+    /// Response statistics, issues, the instance id.
+    pub telemetry: Arc<Telemetry>,
+    /// The resource quota.
+    pub quotas: Arc<Quotas>,
 }
 
 /// Runs blocking storage work off the async reactor.
@@ -61,6 +63,7 @@ fn api_routes() -> Router<AppState> {
             "/issues",
             get(service::issues).delete(service::clear_issues),
         )
+        .route("/quotas", get(service::quotas).put(service::set_quotas))
         .route("/cluster", get(service::cluster))
         .route("/cluster/recover", post(service::cluster_recover))
         .route(
@@ -69,118 +72,187 @@ fn api_routes() -> Router<AppState> {
         )
         .route("/cluster/telemetry", get(service::cluster_telemetry))
         .route(
-            "/collections/{name}/cluster",
+            "/collections/{collection_name}/cluster",
             get(collections::cluster_info),
         )
-        .route("/collections/{name}/shards", get(collections::shard_keys))
+        .route(
+            "/collections/{collection_name}/shards",
+            get(collections::shard_keys),
+        )
         .route("/collections", get(collections::list))
         .route("/collections/aliases", post(collections::update_aliases))
         .route("/aliases", get(collections::list_aliases))
         .route(
-            "/collections/{name}",
+            "/collections/{collection_name}",
             get(collections::info)
                 .put(collections::create)
                 .patch(collections::update)
                 .delete(collections::delete),
         )
-        .route("/collections/{name}/exists", get(collections::exists))
         .route(
-            "/collections/{name}/aliases",
+            "/collections/{collection_name}/exists",
+            get(collections::exists),
+        )
+        .route(
+            "/collections/{collection_name}/aliases",
             get(collections::collection_aliases),
         )
         .route(
-            "/collections/{name}/optimizations",
+            "/collections/{collection_name}/optimizations",
             get(collections::optimizations),
         )
         .route(
-            "/collections/{name}/vectors/{vector}",
+            "/collections/{collection_name}/vectors/{vector_name}",
             put(collections::create_vector).delete(collections::delete_vector),
         )
         .route(
-            "/collections/{name}/points",
+            "/collections/{collection_name}/points",
             put(points::upsert).post(points::retrieve),
         )
-        .route("/collections/{name}/points/{id}", get(points::get_point))
-        .route("/collections/{name}/points/delete", post(points::delete))
-        .route("/collections/{name}/points/batch", post(points::batch))
         .route(
-            "/collections/{name}/points/vectors",
+            "/collections/{collection_name}/points/{id}",
+            get(points::get_point),
+        )
+        .route(
+            "/collections/{collection_name}/points/delete",
+            post(points::delete),
+        )
+        .route(
+            "/collections/{collection_name}/points/batch",
+            post(points::batch),
+        )
+        .route(
+            "/collections/{collection_name}/points/vectors",
             put(points::update_vectors),
         )
         .route(
-            "/collections/{name}/points/vectors/delete",
+            "/collections/{collection_name}/points/vectors/delete",
             post(points::delete_vectors),
         )
         .route(
-            "/collections/{name}/points/payload",
+            "/collections/{collection_name}/points/payload",
             post(points::set_payload).put(points::overwrite_payload),
         )
         .route(
-            "/collections/{name}/points/payload/delete",
+            "/collections/{collection_name}/points/payload/delete",
             post(points::delete_payload),
         )
         .route(
-            "/collections/{name}/points/payload/clear",
+            "/collections/{collection_name}/points/payload/clear",
             post(points::clear_payload),
         )
-        .route("/collections/{name}/points/scroll", post(points::scroll))
-        .route("/collections/{name}/points/count", post(points::count))
-        .route("/collections/{name}/index", put(points::create_index))
         .route(
-            "/collections/{name}/index/{field}",
+            "/collections/{collection_name}/points/scroll",
+            post(points::scroll),
+        )
+        .route(
+            "/collections/{collection_name}/points/count",
+            post(points::count),
+        )
+        .route(
+            "/collections/{collection_name}/index",
+            put(points::create_index),
+        )
+        .route(
+            "/collections/{collection_name}/index/{field_name}",
             axum::routing::delete(points::delete_index),
         )
-        .route("/collections/{name}/facet", post(points::facet))
-        .route("/collections/{name}/points/query", post(search::query))
+        .route("/collections/{collection_name}/facet", post(points::facet))
         .route(
-            "/collections/{name}/points/query/batch",
+            "/collections/{collection_name}/points/query",
+            post(search::query),
+        )
+        .route(
+            "/collections/{collection_name}/points/query/batch",
             post(search::query_batch),
         )
-        .route("/collections/{name}/points/search", post(search::search))
         .route(
-            "/collections/{name}/points/search/batch",
+            "/collections/{collection_name}/points/search",
+            post(search::search),
+        )
+        .route(
+            "/collections/{collection_name}/points/search/batch",
             post(search::search_batch),
         )
         .route(
-            "/collections/{name}/points/search/matrix/pairs",
+            "/collections/{collection_name}/points/search/matrix/pairs",
             post(search::matrix_pairs),
         )
         .route(
-            "/collections/{name}/points/search/matrix/offsets",
+            "/collections/{collection_name}/points/search/matrix/offsets",
             post(search::matrix_offsets),
         )
         .route(
-            "/collections/{name}/points/query/groups",
+            "/collections/{collection_name}/points/query/groups",
             post(search::query_groups),
         )
         .route(
-            "/collections/{name}/points/search/groups",
+            "/collections/{collection_name}/points/search/groups",
             post(search::search_groups),
         )
         .route(
-            "/collections/{name}/points/recommend/groups",
+            "/collections/{collection_name}/points/recommend/groups",
             post(search::recommend_groups),
         )
         .route(
-            "/collections/{name}/points/discover",
+            "/collections/{collection_name}/points/discover",
             post(search::discover),
         )
         .route(
-            "/collections/{name}/points/discover/batch",
+            "/collections/{collection_name}/points/discover/batch",
             post(search::discover_batch),
         )
         .route(
-            "/collections/{name}/points/recommend",
+            "/collections/{collection_name}/points/recommend",
             post(search::recommend),
         )
         .route(
-            "/collections/{name}/points/recommend/batch",
+            "/collections/{collection_name}/points/recommend/batch",
             post(search::recommend_batch),
         )
 }
 
-async fn not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "Not found: no such endpoint")
+async fn not_found(State(state): State<AppState>, request: Request) -> Response {
+    let start = Instant::now();
+    let response =
+        ApiError::new(StatusCode::NOT_FOUND, "Not found: no such endpoint").into_response();
+    let endpoint = format!("{} unknown", request.method());
+    let status = response.status().as_u16().to_string();
+    state
+        .telemetry
+        .rest
+        .record(&endpoint, &status, None, start.elapsed());
+    response
+}
+
+/// Counts each response of a routed request under Qdrant's endpoint name
+/// (`METHOD /route/{param}`, without the `/qdrant` prefix) and status, and
+/// under the collection it names.
+async fn record_response(
+    State(state): State<AppState>,
+    path: MatchedPath,
+    params: RawPathParams,
+    request: Request,
+    next: Next,
+) -> Response {
+    let start = Instant::now();
+    let route = path.as_str();
+    let endpoint = format!(
+        "{} {}",
+        request.method(),
+        route.strip_prefix("/qdrant").unwrap_or(route)
+    );
+    let collection = params
+        .iter()
+        .find(|(k, _)| *k == "collection_name")
+        .map(|(_, v)| v.to_owned());
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    state
+        .telemetry
+        .rest
+        .record(&endpoint, &status, collection.as_deref(), start.elapsed());
+    response
 }
 
 /// Refuses bodies announced larger than the limit before reading them, with
@@ -222,7 +294,10 @@ pub fn router(state: AppState) -> Router {
         .max_request_size_mb
         .saturating_mul(1024 * 1024);
     let cors = state.settings.service.enable_cors;
-    let api = api_routes();
+    let api = api_routes().route_layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        record_response,
+    ));
     let mut app = Router::new()
         .merge(api.clone())
         .nest("/qdrant", api)

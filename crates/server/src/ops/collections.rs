@@ -14,7 +14,7 @@ pub fn list(state: &AppState) -> Vec<String> {
 
 /// Collection info.
 pub async fn info(state: &AppState, name: &str) -> OpResult<CollectionInfo> {
-    let c = state.toc.get(name)?;
+    let c = super::collection(state, name)?;
     blocking(move || {
         Ok(CollectionInfo::new(
             c.stats(),
@@ -40,7 +40,12 @@ pub async fn update(state: &AppState, name: String, request: UpdateCollection) -
 /// Deletes a collection; whether it existed.
 pub async fn delete(state: &AppState, name: String) -> OpResult<bool> {
     let state = state.clone();
-    blocking(move || Ok(state.toc.delete_collection(&name)?)).await
+    blocking(move || {
+        let deleted = state.toc.delete_collection(&name)?;
+        state.telemetry.issues.collection_deleted(&name);
+        Ok(deleted)
+    })
+    .await
 }
 
 /// Whether a collection (or alias) exists.
@@ -96,7 +101,7 @@ pub async fn create_vector(
     wait: bool,
     body: VectorNameConfig,
 ) -> OpResult<UpdateResult> {
-    let c = state.toc.get(name)?;
+    let c = super::collection(state, name)?;
     let op =
         blocking(move || Ok(c.create_vector_name(&vector, |config| body.apply(&vector, config))?))
             .await?;
@@ -110,7 +115,7 @@ pub async fn delete_vector(
     vector: String,
     wait: bool,
 ) -> OpResult<UpdateResult> {
-    let c = state.toc.get(name)?;
+    let c = super::collection(state, name)?;
     let op = blocking(move || Ok(c.delete_vector_name(&vector)?)).await?;
     Ok(UpdateResult::new(op, wait))
 }

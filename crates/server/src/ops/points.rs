@@ -21,7 +21,14 @@ pub async fn update(
     wait: bool,
     requests: Vec<UpdateRequest>,
 ) -> OpResult<Vec<UpdateResult>> {
-    let c = state.toc.get(name)?;
+    let c = super::collection(state, name)?;
+    // deleting points frees resources: only the others are refused over quota
+    if requests
+        .iter()
+        .any(|r| !matches!(r, UpdateRequest::Delete(_)))
+    {
+        state.quotas.check_update()?;
+    }
     let ops = blocking(move || {
         let mut ops = Vec::with_capacity(requests.len());
         for r in requests {
@@ -49,7 +56,7 @@ pub async fn update_one(
 
 /// Points by id.
 pub async fn retrieve(state: &AppState, name: &str, body: PointRequest) -> OpResult<Vec<Record>> {
-    let c = state.toc.get(name)?;
+    let c = super::collection(state, name)?;
     let payload = payload_selector(body.with_payload, true)?;
     let vectors = vector_selector(body.with_vector);
     let records = blocking(move || Ok(c.retrieve(&body.ids, &payload, &vectors)?)).await?;
@@ -58,7 +65,7 @@ pub async fn retrieve(state: &AppState, name: &str, body: PointRequest) -> OpRes
 
 /// A page of points, by id or by a payload field.
 pub async fn scroll(state: &AppState, name: &str, body: ScrollRequest) -> OpResult<ScrollResult> {
-    let c = state.toc.get(name)?;
+    let c = super::collection(state, name)?;
     let limit = body.limit.unwrap_or(10);
     check_limit(limit)?;
     let filter = convert_opt(body.filter)?;
@@ -99,7 +106,7 @@ pub async fn scroll(state: &AppState, name: &str, body: ScrollRequest) -> OpResu
 
 /// Number of points matching a filter.
 pub async fn count(state: &AppState, name: &str, body: CountRequest) -> OpResult<CountResult> {
-    let c = state.toc.get(name)?;
+    let c = super::collection(state, name)?;
     let filter = convert_opt(body.filter)?;
     let count = blocking(move || {
         c.check_read_filter(filter.as_ref())?;
@@ -116,7 +123,9 @@ pub async fn create_index(
     wait: bool,
     body: CreateFieldIndex,
 ) -> OpResult<UpdateResult> {
-    let c = state.toc.get(name)?;
+    let c = super::collection(state, name)?;
+    state.quotas.check_update()?;
+    let field = body.field_name.clone();
     let op = blocking(move || {
         let schema = match body.field_schema {
             Some(s) => s,
@@ -133,6 +142,7 @@ pub async fn create_index(
         Ok(c.create_index(&body.field_name, schema)?)
     })
     .await?;
+    state.telemetry.issues.field_indexed(name, &field);
     Ok(UpdateResult::new(op, wait))
 }
 
@@ -143,14 +153,14 @@ pub async fn delete_index(
     wait: bool,
     field: String,
 ) -> OpResult<UpdateResult> {
-    let c = state.toc.get(name)?;
+    let c = super::collection(state, name)?;
     let op = blocking(move || Ok(c.delete_index(&field)?)).await?;
     Ok(UpdateResult::new(op, wait))
 }
 
 /// Counts of a payload field's values.
 pub async fn facet(state: &AppState, name: &str, body: FacetRequest) -> OpResult<FacetResponse> {
-    let c = state.toc.get(name)?;
+    let c = super::collection(state, name)?;
     let limit = body.limit.unwrap_or(10);
     check_limit(limit)?;
     let filter = convert_opt(body.filter)?;

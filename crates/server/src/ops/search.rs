@@ -61,19 +61,58 @@ pub async fn query(
     name: &str,
     requests: Vec<QueryRequestCore>,
 ) -> OpResult<Vec<Vec<ScoredPointOutput>>> {
-    let c = state.toc.get(name)?;
+    let c = super::collection(state, name)?;
     let toc = state.toc.clone();
+    let state = state.clone();
+    let name = name.to_owned();
     blocking(move || {
+        let start = std::time::Instant::now();
         let mut requests = requests;
         for r in &mut requests {
             resolve_lookups(&toc, r)?;
         }
-        Ok(c.query_batch(&requests)?
+        let results = c.query_batch(&requests)?;
+        if start.elapsed().as_secs_f64() > state.settings.service.slow_query_secs {
+            report_unindexed(&state, &name, &c, &requests);
+        }
+        Ok(results
             .into_iter()
             .map(|hits| hits.into_iter().map(ScoredPointOutput::from).collect())
             .collect())
     })
     .await
+}
+
+/// Reports, as issues, the payload keys that the filters of a slow query
+/// read without an index serving them.
+fn report_unindexed(
+    state: &AppState,
+    name: &str,
+    c: &collection::collection::Collection,
+    requests: &[QueryRequestCore],
+) {
+    fn filters<'a>(
+        node: &'a collection::query::QueryNode,
+        out: &mut Vec<&'a segment::filter::Filter>,
+    ) {
+        out.extend(node.filter.as_ref());
+        node.prefetch.iter().for_each(|p| filters(p, out));
+    }
+    let mut all = Vec::new();
+    requests.iter().for_each(|r| filters(&r.root, &mut all));
+    if all.is_empty() {
+        return;
+    }
+    let schema = c
+        .payload_schema()
+        .into_iter()
+        .map(|(k, (schema, _))| (k, schema))
+        .collect();
+    for filter in all {
+        for (key, kinds) in collection::strict::unserved_keys(filter, &schema) {
+            state.telemetry.issues.unindexed_field(name, &key, kinds);
+        }
+    }
 }
 
 /// Runs converted requests (failing on the first that did not convert).
@@ -108,7 +147,7 @@ pub async fn groups(
     groups: GroupParams,
 ) -> OpResult<GroupsResult> {
     let limit = request.root.limit;
-    let c = state.toc.get(name)?;
+    let c = super::collection(state, name)?;
     let size = groups.size()?;
     let lookup = match groups.with_lookup {
         Some(l) => {
@@ -151,6 +190,6 @@ pub async fn matrix(
     body: SearchMatrixRequest,
 ) -> OpResult<DistanceMatrix> {
     let (using, filter, sample, limit) = body.convert()?;
-    let c = state.toc.get(name)?;
+    let c = super::collection(state, name)?;
     blocking(move || Ok(c.distance_matrix(&using, filter.as_ref(), sample, limit)?)).await
 }
