@@ -69,3 +69,52 @@ def test_allowed_requests_and_disabling(api, strict):
     assert api.patch(strict, {"strict_mode_config": {"enabled": False}}).status_code == 200
     r = api.post(strict + "/points/query", {"query": [1, 2, 3, 4], "limit": 6, "params": {"exact": True}})
     assert r.status_code == 200
+
+
+def test_vector_sizes_and_index_count_refused_as_qdrant(api, collection_name):
+    path = f"/collections/{collection_name}"
+    config = {"vectors": {"mv": {"size": 2, "distance": "Dot", "multivector_config": {"comparator": "max_sim"}}},
+              "sparse_vectors": {"sp": {}},
+              "strict_mode_config": {"enabled": True, "multivector_config": {"mv": {"max_vectors": 2}},
+                                     "sparse_config": {"sp": {"max_length": 2}}, "max_payload_index_count": 1}}
+    assert api.put(path, config).status_code == 200
+    cases = [("PUT", "/points?wait=true", {"points": [{"id": 1, "vector": {"mv": [[1, 2], [3, 4], [5, 6]]}}]},
+              "Bad request: Multivector 'mv' has a limit of 2 vectors, but 3 were provided!"),
+             ("PUT", "/points?wait=true", {"points": [{"id": 1, "vector": {"sp": {"indices": [1, 2, 3], "values": [1, 1, 1]}}}]},
+              "Bad request: Sparse vector 'sp' has a limit of 2 indices, but 3 were provided!"),
+             ("PUT", "/points/vectors?wait=true", {"points": [{"id": 1, "vector": {"mv": [[1, 2], [3, 4], [5, 6]]}}]},
+              "Bad request: Multivector 'mv' has a limit of 2 vectors, but 3 were provided!")]
+    for method, suffix, body, message in cases:
+        r = api.call(method, path + suffix, body)
+        assert (r.status_code, error_of(r)) == (400, message), suffix
+    # within the limits, and queries are not limited
+    r = api.put(path + "/points?wait=true", {"points": [{"id": 1, "vector": {"mv": [[1.0, 2.0], [3.0, 4.0]]}}]})
+    assert r.status_code == 200, r.text
+    r = api.post(path + "/points/query", {"query": [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], "using": "mv"})
+    assert r.status_code == 200, r.text
+    assert api.put(path + "/index?wait=true", {"field_name": "a", "field_schema": "keyword"}).status_code == 200
+    r = api.put(path + "/index?wait=true", {"field_name": "b", "field_schema": "keyword"})
+    assert (r.status_code, error_of(r)) == (400, "Bad request: Collection already has the maximum number of payload "
+                                                 "indices (1). Help: Please delete an existing index before creating a new one.")
+
+
+def test_rate_limits_refuse_as_qdrant(api, collection_name):
+    path = f"/collections/{collection_name}"
+    config = {"vectors": {"size": 2, "distance": "Dot"},
+              "strict_mode_config": {"enabled": True, "read_rate_limit": 2, "write_rate_limit": 2}}
+    assert api.put(path, config).status_code == 200
+    codes = [api.post(path + "/points/query", {"query": [1, 2]}).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+    r = api.post(path + "/points/scroll", {})
+    assert (r.status_code, error_of(r)) == (429, "Rate limiting exceeded: Read rate limit exceeded: Operation requires "
+                                                 "1 tokens but only 0.0 were available. Retry after 30s")
+    r = api.post(path + "/points/query/batch", {"searches": [{"query": [1, 2]}] * 3})
+    assert (r.status_code, error_of(r)) == (429, "Rate limiting exceeded: Read rate limit exceeded, request larger "
+                                                 "than rate limiter capacity, please try to split your request")
+    assert api.put(path + "/points?wait=true", {"points": [{"id": 0, "vector": [1, 2]}]}).status_code == 200
+    assert api.put(path + "/points?wait=true", {"points": [{"id": 1, "vector": [1, 2]}]}).status_code == 200
+    r = api.put(path + "/points?wait=true", {"points": [{"id": 2, "vector": [1, 2]}]})
+    assert r.status_code == 429 and error_of(r).startswith("Rate limiting exceeded: Write rate limit exceeded")
+    # a new limit starts a full bucket
+    assert api.patch(path, {"strict_mode_config": {"read_rate_limit": 5}}).status_code == 200
+    assert api.post(path + "/points/query", {"query": [1, 2]}).status_code == 200

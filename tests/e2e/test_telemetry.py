@@ -78,7 +78,11 @@ def test_telemetry_has_qdrants_structure_per_level(both, level):
         # Qdrant reports cpu_cores_used from its second report on
         assert keys(ours["app"]["system"]) - {"cpu_cores_used"} == keys(ref["app"]["system"]) - {"cpu_cores_used"}
         assert keys(ours["app"]["features"]) == keys(ref["app"]["features"])
-        ours_c, ref_c = ours["collections"]["collections"][0], ref["collections"]["collections"][0]
+        # the reference is shared with other tests: its entry for this collection
+        ours_c = ours["collections"]["collections"][0]
+        ref_c = next(c for c in ref["collections"]["collections"]
+                     if c.get("id", NAME) == NAME and c.get("params", c.get("config", {}).get("params")) ==
+                     ours_c.get("params", ours_c.get("config", {}).get("params")))
         assert keys(ours_c) == keys(ref_c)
         assert ours_c.get("vectors") == ref_c.get("vectors")
         assert ours_c.get("id") == ref_c.get("id")
@@ -110,7 +114,8 @@ def test_requests_are_counted_per_endpoint_and_status(both):
                 ("grpc", "/qdrant.Points/Query", "0", 1),
                 ("grpc", "/qdrant.Points/Query", "5", 1)):
             o, r = ours[transport]["responses"][endpoint][status], ref[transport]["responses"][endpoint][status]
-            assert o["count"] == r["count"] == count, (transport, endpoint, status)
+            # the reference server is shared with other tests: it counted at least as many
+            assert o["count"] == count <= r["count"], (transport, endpoint, status)
             assert set(o) == set(r) == stat_keys
     per = telemetry(both["ours"], per_collection="true")["requests"]["rest"]["per_collection_responses"]
     assert per[NAME]["POST /collections/{collection_name}/points/query"]["200"]["count"] == 2
@@ -119,8 +124,10 @@ def test_requests_are_counted_per_endpoint_and_status(both):
 
 def test_anonymized_names_are_qdrants_hashes(both):
     ours, ref = (telemetry(both[k], details_level=2, anonymize="true") for k in ("ours", "ref"))
-    assert ours["collections"]["collections"][0]["id"] == ref["collections"]["collections"][0]["id"] != NAME
-    assert ours["collections"]["collections"][0]["config"]["params"] == ref["collections"]["collections"][0]["config"]["params"]
+    ours_id = ours["collections"]["collections"][0]["id"]
+    assert ours_id != NAME
+    ref_c = next(c for c in ref["collections"]["collections"] if c["id"] == ours_id)
+    assert ours["collections"]["collections"][0]["config"]["params"] == ref_c["config"]["params"]
     assert keys(ours["app"]) == keys(ref["app"])
 
 
@@ -170,7 +177,7 @@ def test_metrics_per_collection_and_anonymized(both):
     assert {s.labels["collection"] for s in rest} >= {NAME}
     anon_ours, anon_ref = families(both["ours"], anonymize="true"), families(both["ref"], anonymize="true")
     label = lambda fams: sorted(s.labels["id"] for s in fams["collection_points"].samples)
-    assert label(anon_ours) == label(anon_ref) != [NAME]
+    assert set(label(anon_ours)) <= set(label(anon_ref)) and NAME not in label(anon_ours)
 
 
 @pytest.fixture(scope="module")

@@ -65,6 +65,8 @@ pub struct Collection {
     pub(crate) last_write: parking_lot::Mutex<(u64, std::time::Instant)>,
     /// How long writes must pause for that, in milliseconds.
     pub(crate) quiet_ms: std::sync::atomic::AtomicU64,
+    /// Strict mode's rate-limit buckets.
+    rate: parking_lot::Mutex<crate::rate_limit::RateLimits>,
 }
 
 impl Collection {
@@ -108,6 +110,7 @@ impl Collection {
             searches: Default::default(),
             last_write: parking_lot::Mutex::new((0, std::time::Instant::now())),
             quiet_ms: (crate::optimizer::QUIET.as_millis() as u64).into(),
+            rate: Default::default(),
         })
     }
 
@@ -229,8 +232,26 @@ impl Collection {
     pub fn update(&self, request: UpdateRequest) -> Result<u64> {
         let config = self.config();
         if let Some(strict) = crate::strict::StrictMode::of(&config) {
+            let written = match &request {
+                UpdateRequest::Upsert { points, .. } => points.len(),
+                UpdateRequest::UpdateVectors { points, .. } => points.len(),
+                _ => 1,
+            };
+            self.rate.lock().take(
+                crate::rate_limit::Access::Write,
+                strict.write_rate_limit,
+                written as u64,
+            )?;
             match &request {
-                UpdateRequest::Upsert { points, .. } => strict.check_upsert(points.len())?,
+                UpdateRequest::Upsert { points, .. } => {
+                    strict.check_upsert(points.len())?;
+                    points
+                        .iter()
+                        .try_for_each(|p| strict.check_vectors(&p.vectors))?;
+                }
+                UpdateRequest::UpdateVectors { points, .. } => points
+                    .iter()
+                    .try_for_each(|(_, v)| strict.check_vectors(v))?,
                 UpdateRequest::Delete(PointSelection::Filter(f)) => {
                     strict.check_filter(f)?;
                     strict.check_indexed(f, &self.shard.read().index_schema(), true)?;
@@ -270,6 +291,7 @@ impl Collection {
         vectors: &VectorSelector,
     ) -> Result<(Vec<Record>, Option<PointId>)> {
         self.check_selector(vectors)?;
+        self.take_read_rate(1)?;
         if let Some(strict) = self.strict_mode() {
             strict.check_limit(limit)?;
         }
@@ -289,6 +311,15 @@ impl Collection {
     /// under the config lock: no copy of the config per request).
     pub(crate) fn strict_mode(&self) -> Option<crate::strict::StrictMode> {
         crate::strict::StrictMode::of(&self.config.read())
+    }
+
+    /// Takes `cost` tokens of strict mode's read rate limit (one per search
+    /// of a batch, one per scroll, count or retrieval).
+    pub fn take_read_rate(&self, cost: usize) -> Result<()> {
+        let limit = self.strict_mode().and_then(|s| s.read_rate_limit);
+        self.rate
+            .lock()
+            .take(crate::rate_limit::Access::Read, limit, cost as u64)
     }
 
     /// Whether strict mode lets a request run with this `timeout` (seconds).
@@ -322,6 +353,12 @@ impl Collection {
     /// Creates (or replaces) a payload index on `field`.
     pub fn create_index(&self, field: &str, schema: PayloadFieldSchema) -> Result<u64> {
         JsonPath::parse(field).map_err(CollectionError::BadInput)?;
+        if let Some(strict) = self.strict_mode() {
+            let existing = self.shard.read().index_schema();
+            if !existing.contains_key(field) {
+                strict.check_index_count(existing.len())?;
+            }
+        }
         self.shard
             .update(|_| Ok(Operation::CreateIndex(field.to_string(), schema)))
     }
@@ -359,6 +396,7 @@ impl Collection {
         filter: Option<&Filter>,
         limit: usize,
     ) -> Result<Vec<(FacetValue, u64)>> {
+        self.take_read_rate(1)?;
         self.shard
             .read()
             .facet(key, filter, limit)
@@ -376,6 +414,7 @@ impl Collection {
         vectors: &VectorSelector,
     ) -> Result<Vec<(Record, OrderValue)>> {
         self.check_selector(vectors)?;
+        self.take_read_rate(1)?;
         let holder = self.shard.read();
         let rows = holder
             .order_by(

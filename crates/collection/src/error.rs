@@ -24,6 +24,9 @@ pub enum CollectionError {
     /// A referenced point or object does not exist.
     #[error("Not found: {0}")]
     NotFound(String),
+    /// A strict-mode rate limit refuses the request for now.
+    #[error("Rate limiting exceeded: {0}")]
+    RateLimited(String),
     /// Persistent state could not be read or written.
     #[error("Service internal error: {0}")]
     Service(String),

@@ -13,6 +13,7 @@ pub mod holder;
 pub mod operations;
 pub mod optimizer;
 pub mod query;
+pub mod rate_limit;
 pub mod search;
 pub mod shard;
 pub mod strict;

@@ -158,6 +158,39 @@ pub fn vectors_in_kb(kb: u64, dim: usize) -> usize {
     (kb as usize * 1024) / (dim.max(1) * 4)
 }
 
+/// Qdrant's default largest segment a merge makes, per indexing thread.
+const MAX_SEGMENT_PER_THREAD_KB: u64 = 256_000;
+
+/// The largest segment a merge makes when `max_segment_size` is unset, as
+/// Qdrant sizes it: 256 MB of vectors per core.
+fn default_max_segment_kb() -> u64 {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+    threads * MAX_SEGMENT_PER_THREAD_KB
+}
+
+/// Sealed segments that may pile up while writes flow before the smallest
+/// half of them is merged (merges otherwise wait for writes to pause).
+const BUSY_SEGMENTS: usize = 16;
+
+/// The leading entries of `sizes` (sorted, points and keys) that one merge
+/// takes: as many as fit under `max_kb` together; their indexes.
+fn merge_group(
+    sizes: &[(usize, Vec<u64>)],
+    max_kb: u64,
+    kb_of: &dyn Fn(usize) -> u64,
+) -> Vec<usize> {
+    let mut total = 0;
+    let mut group = Vec::new();
+    for (i, (points, _)) in sizes.iter().enumerate() {
+        if !group.is_empty() && kb_of(total + points) > max_kb {
+            break;
+        }
+        total += points;
+        group.push(i);
+    }
+    group
+}
+
 /// What one optimizer pass does next.
 enum Task {
     /// Seal the appendable segment.
@@ -176,6 +209,8 @@ enum Task {
     /// Rewrite sealed segments as one (merge), or one without its deleted
     /// points (vacuum); an empty result drops them.
     Merge(Vec<u64>),
+    /// A merge that waits for writes to pause (pending meanwhile).
+    MergeWhenQuiet(Vec<u64>),
 }
 
 impl Task {
@@ -186,7 +221,7 @@ impl Task {
             Task::SealTail(_) => "merge",
             Task::Quantize(..) | Task::ToDisk(..) => "config_mismatch",
             Task::Merge(keys) if keys.len() == 1 => "vacuum",
-            Task::Merge(_) => "merge",
+            Task::Merge(_) | Task::MergeWhenQuiet(_) => "merge",
         }
     }
 }
@@ -208,8 +243,11 @@ impl Collection {
     ///
     /// Segments converge to `default_segment_number` as Qdrant's merge
     /// optimizer makes them: while there are more (the appendable segment
-    /// counts), the smallest sealed ones are merged. Merges come
-    /// before graph builds, and a segment a merge will consume gets no
+    /// counts), the smallest sealed ones are merged, all in one merge.
+    /// Merges wait for writes to pause (an upload seals segment after
+    /// segment; merging them as they come would copy the growing result
+    /// again and again), unless more than `BUSY_SEGMENTS` pile up. Merges
+    /// come before graph builds, and a segment a merge will consume gets no
     /// graph of its own; a merge keeps the graph of its largest indexed
     /// source. An appendable segment below the indexing threshold is sealed
     /// into a merge only once writes have paused ([`QUIET`]), so an ongoing
@@ -254,20 +292,59 @@ impl Collection {
             .filter(|h| h.segment.points_count() > 0)
             .map(|h| (h.segment.points_count(), vec![h.key]))
             .collect();
-        let max_kb = opt.max_segment_size.unwrap_or(u64::MAX);
+        let max_kb = opt.max_segment_size.unwrap_or_else(default_max_segment_kb);
         let dim = names.iter().map(|(_, d)| *d).sum::<usize>().max(1);
+        let kb_of = |points: usize| (points * dim * 4 / 1024) as u64;
+        // while writes flow, merging would copy the growing segments again
+        // and again: merges wait for a pause, unless small segments pile up
+        // past BUSY_SEGMENTS (then the smallest half is merged: similar
+        // sizes, so each point is copied a few times in a long upload)
+        let quiet = self.quiet(holder.version());
         let mut merging = std::collections::HashSet::new();
-        while sizes.len() > target {
+        let mut groups: Vec<Vec<u64>> = Vec::new();
+        if !quiet && sizes.len() > BUSY_SEGMENTS {
             sizes.sort();
-            let kb = ((sizes[0].0 + sizes[1].0) * dim * 4 / 1024) as u64;
-            if kb > max_kb {
+            let half = sizes.len() / 2;
+            let group = merge_group(&sizes[..half], max_kb, &kb_of);
+            if group.len() >= 2 {
+                groups.push(group.iter().flat_map(|&i| sizes[i].1.clone()).collect());
+            }
+        }
+        let busy_merge = !groups.is_empty();
+        let runnable = busy_merge || quiet;
+        // the merges that bring the count to the target: the smallest
+        // segments, all of them in one pass (each point copied once)
+        while !busy_merge && sizes.len() > target {
+            sizes.sort();
+            let wanted = sizes.len() - target + 1;
+            let group = merge_group(&sizes[..wanted], max_kb, &kb_of);
+            if group.len() < 2 {
                 break;
             }
-            let (a, b) = (sizes.remove(0), sizes.remove(0));
-            let keys: Vec<u64> = a.1.iter().chain(&b.1).copied().collect();
-            merging.extend(keys.iter().copied());
-            tasks.push(Task::Merge(keys.clone()));
-            sizes.push((a.0 + b.0, keys));
+            let points: usize = group.iter().map(|&i| sizes[i].0).sum();
+            let keys: Vec<u64> = group.iter().flat_map(|&i| sizes[i].1.clone()).collect();
+            let mut i = 0;
+            sizes.retain(|_| {
+                i += 1;
+                !group.contains(&(i - 1))
+            });
+            sizes.push((points, keys.clone()));
+            groups.push(keys);
+        }
+        for group in groups {
+            merging.extend(group.iter().copied());
+            // points below the threshold join a merge that runs anyway
+            if quiet
+                && appendable.points_count() > 0
+                && !tasks.iter().any(|t| matches!(t, Task::Seal))
+            {
+                tasks.push(Task::Seal);
+            }
+            tasks.push(if runnable {
+                Task::Merge(group)
+            } else {
+                Task::MergeWhenQuiet(group)
+            });
         }
         for held in &sealed {
             let (key, segment) = (held.key, &held.segment);
@@ -351,7 +428,7 @@ impl Collection {
             Task::Index(k, _) | Task::Quantize(k, _) | Task::ToDisk(k, _) | Task::Blocks(k, _) => {
                 vec![*k]
             }
-            Task::Merge(keys) => keys.clone(),
+            Task::Merge(keys) | Task::MergeWhenQuiet(keys) => keys.clone(),
         };
         keys.into_iter()
             .filter_map(|k| {
@@ -405,14 +482,14 @@ impl Collection {
         let mut worked = false;
         loop {
             let config = self.config();
-            let Some(task) = self.plan(&config).into_iter().next() else {
+            // the first task that may run now
+            let Some(task) = self.plan(&config).into_iter().find(|t| match t {
+                Task::SealTail(version) => self.quiet(*version),
+                Task::MergeWhenQuiet(_) => false,
+                _ => true,
+            }) else {
                 break;
             };
-            if let Task::SealTail(version) = task {
-                if !self.quiet(version) {
-                    break;
-                }
-            }
             let started = Optimization {
                 id: self.tracker.lock().next_id(),
                 optimizer: task.optimizer(),
@@ -433,7 +510,9 @@ impl Collection {
                     self.quantize_sealed(&config, key, &name);
                     Ok(())
                 }
-                Task::Merge(sources) => self.merge(&config, &sources),
+                Task::Merge(sources) | Task::MergeWhenQuiet(sources) => {
+                    self.merge(&config, &sources)
+                }
                 Task::ToDisk(key, name) => self.move_to_disk(key, &name),
                 Task::Blocks(key, name) => self.build_blocks(&config, key, &name),
             };

@@ -311,7 +311,7 @@ fn prepare(
                 )))
             }
             (Vector::Sparse(_), _) => {
-                return Err(kind_mismatch(name));
+                return Err(kind_mismatch());
             }
         };
         let query = match query {
@@ -331,7 +331,7 @@ fn prepare(
         (SegmentDistance::from(params.distance), query, None)
     } else if let Some(sparse) = config.sparse(name) {
         let Vector::Sparse(s) = query else {
-            return Err(kind_mismatch(name));
+            return Err(kind_mismatch());
         };
         s.validate()
             .map_err(|m| match s.indices.len() == s.values.len() {

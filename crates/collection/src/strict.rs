@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use segment::filter::{Condition, FieldCheck, Filter, Match, MatchValue};
 use segment::payload_index::schema::{PayloadFieldSchema, PayloadSchemaParams, PayloadSchemaType};
+use segment::vectors::{NamedVectors, Vector};
 use serde_json::Value;
 
 use crate::config::CollectionConfig;
@@ -27,6 +28,15 @@ pub struct StrictMode {
     /// Updates filter only on indexed fields (`unindexed_filtering_update: false`).
     indexed_updates: bool,
     max_timeout: Option<u64>,
+    max_payload_index_count: Option<u64>,
+    /// `max_vectors` of multivector fields, by vector name.
+    multivector_max: BTreeMap<String, u64>,
+    /// `max_length` of sparse vectors, by vector name.
+    sparse_max: BTreeMap<String, u64>,
+    /// Read requests a minute.
+    pub read_rate_limit: Option<u64>,
+    /// Written points a minute.
+    pub write_rate_limit: Option<u64>,
 }
 
 /// `Limit exceeded …` as Qdrant words it.
@@ -63,7 +73,53 @@ impl StrictMode {
             indexed_updates: c.get("unindexed_filtering_update").and_then(Value::as_bool)
                 == Some(false),
             max_timeout: int("max_timeout"),
+            max_payload_index_count: int("max_payload_index_count"),
+            multivector_max: per_vector(c.get("multivector_config"), "max_vectors"),
+            sparse_max: per_vector(c.get("sparse_config"), "max_length"),
+            read_rate_limit: int("read_rate_limit"),
+            write_rate_limit: int("write_rate_limit"),
         })
+    }
+
+    /// The sizes of multivectors and sparse vectors written.
+    pub fn check_vectors(&self, vectors: &NamedVectors) -> Result<()> {
+        for (name, v) in vectors {
+            match v {
+                Vector::Multi(m) => {
+                    if let Some(&max) = self.multivector_max.get(name) {
+                        if m.len() as u64 > max {
+                            return Err(CollectionError::BadRequest(format!(
+                                "Multivector '{name}' has a limit of {max} vectors, but {} were provided!",
+                                m.len()
+                            )));
+                        }
+                    }
+                }
+                Vector::Sparse(sv) => {
+                    if let Some(&max) = self.sparse_max.get(name) {
+                        if sv.indices.len() as u64 > max {
+                            return Err(CollectionError::BadRequest(format!(
+                                "Sparse vector '{name}' has a limit of {max} indices, but {} were provided!",
+                                sv.indices.len()
+                            )));
+                        }
+                    }
+                }
+                Vector::Dense(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Creating one more payload index where `existing` exist.
+    pub fn check_index_count(&self, existing: usize) -> Result<()> {
+        match self.max_payload_index_count {
+            Some(max) if existing as u64 >= max => Err(CollectionError::BadRequest(format!(
+                "Collection already has the maximum number of payload indices ({max}). \
+                 Help: Please delete an existing index before creating a new one."
+            ))),
+            _ => Ok(()),
+        }
     }
 
     /// A page size (`limit` of searches and scrolls).
@@ -163,6 +219,18 @@ impl StrictMode {
             _ => Ok(()),
         }
     }
+}
+
+/// `{name: {key: n}}` of a per-vector strict-mode setting.
+fn per_vector(section: Option<&Value>, key: &str) -> BTreeMap<String, u64> {
+    section
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(name, v)| Some((name.clone(), v.get(key)?.as_u64()?)))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn conditions(filter: &Filter) -> impl Iterator<Item = &Condition> {

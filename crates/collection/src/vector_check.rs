@@ -50,10 +50,8 @@ pub(crate) fn unknown_name(name: &str) -> CollectionError {
 }
 
 /// The error for a sparse vector given for a dense one, or the reverse.
-pub(crate) fn kind_mismatch(name: &str) -> CollectionError {
-    CollectionError::BadInput(format!(
-        "Conversion between sparse and regular vectors failed for vector `{name}`"
-    ))
+pub(crate) fn kind_mismatch() -> CollectionError {
+    CollectionError::BadInput("Conversion between sparse and regular vectors failed".into())
 }
 
 /// Validates every vector against its configured storage and normalizes
@@ -104,14 +102,14 @@ pub fn check_vectors(config: &CollectionConfig, vectors: &mut NamedVectors) -> R
                     )));
                 }
                 (Vector::Sparse(_), _) => {
-                    return Err(kind_mismatch(name));
+                    return Err(kind_mismatch());
                 }
             }
         } else if config.sparse(name).is_some() {
             match vector {
                 Vector::Sparse(s) => s.validate().map_err(CollectionError::BadInput)?,
                 _ => {
-                    return Err(kind_mismatch(name));
+                    return Err(kind_mismatch());
                 }
             }
         } else {

@@ -52,6 +52,8 @@ fn upsert(c: &Collection, ids: impl Iterator<Item = u64>, round: u64) {
 fn optimizing_while_writing_and_reading() {
     let dir = tempfile::tempdir().unwrap();
     let c = Arc::new(Collection::create(dir.path(), config()).unwrap());
+    // merges run while the writes go on (they otherwise wait for a pause)
+    c.set_quiet_period(std::time::Duration::ZERO);
     let stop = Arc::new(AtomicBool::new(false));
     let optimizer = {
         let (c, stop) = (c.clone(), stop.clone());

@@ -184,3 +184,41 @@ fn indexing_off_builds_nothing() {
         (150, 100)
     );
 }
+
+/// While writes flow, merges wait for a pause: an upload seals segment
+/// after segment and nothing copies them, until more than a bounded number
+/// pile up (then the smallest half is merged); once writes pause, one
+/// merge brings the count to `default_segment_number`, and the pending
+/// merges keep the collection yellow until then.
+#[test]
+fn merges_wait_for_writes_to_pause() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Collection::create(dir.path(), config(1, 2, 100)).unwrap();
+    c.set_quiet_period(Duration::from_secs(3600));
+    // 1 KB of 16-d vectors is 16 points: each batch fills a segment
+    for batch in 0..40u64 {
+        let points = (batch * 16..batch * 16 + 16)
+            .map(|id| PointData {
+                id: PointId::Num(id),
+                vectors: [(String::new(), Vector::Dense(common::vector(id, 1, DIM)))].into(),
+                payload: Default::default(),
+            })
+            .collect();
+        common::upsert(&c, points);
+        while c.optimize().unwrap() {}
+        let stats = c.stats();
+        assert!(stats.segments_count <= 18, "{stats:?}");
+        assert_eq!(stats.points_count as u64, batch * 16 + 16);
+    }
+    let report = c.optimizations();
+    assert!(report.completed.iter().any(|o| o.optimizer == "merge"));
+    assert!(c.stats().optimizing, "merges are pending");
+    assert!(c.stats().segments_count > 2);
+    idle(&c);
+    let stats = c.stats();
+    assert!(stats.segments_count <= 2, "{stats:?}");
+    assert_eq!(
+        (stats.points_count, stats.indexed_vectors_count),
+        (640, 640)
+    );
+}

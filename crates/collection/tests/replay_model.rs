@@ -246,7 +246,7 @@ proptest! {
                     }
                 }
                 SegStep::Optimize => {
-                    c.optimize().unwrap();
+                    common::optimize_now(&c);
                 }
                 SegStep::Flush => c.flush().unwrap(),
                 SegStep::Reopen => {
@@ -258,7 +258,7 @@ proptest! {
             prop_assert_eq!(c.count(None), model.len());
             prop_assert!(c.stats().segments_count <= 4, "{:?}", c.stats());
         }
-        c.optimize().unwrap();
+        common::optimize_now(&c);
         check(&c, &model);
         drop(c);
         let reopened = Collection::open(dir.path()).unwrap();
@@ -284,7 +284,7 @@ fn optimizers_seal_merge_and_vacuum() {
     };
     for batch in 0..6 {
         upsert(batch * 5..batch * 5 + 5);
-        c.optimize().unwrap();
+        common::optimize_now(&c);
     }
     let stats = c.stats();
     // 6 sealed batches merged down to one, beside the (empty) appendable
@@ -297,7 +297,7 @@ fn optimizers_seal_merge_and_vacuum() {
         PointId::Num(3),
     ])))
     .unwrap();
-    assert!(c.optimize().unwrap());
+    assert!(common::optimize_now(&c));
     assert_eq!(c.stats().indexed_vectors_count, 29);
     // a vector update moves the point into the appendable segment
     c.update(UpdateRequest::UpdateVectors {
@@ -349,7 +349,7 @@ fn on_disk_vectors_are_mapped() {
             model.insert(id, (vector(id as f32), p.payload.clone()));
         }
         common::upsert(&c, points);
-        c.optimize().unwrap();
+        common::optimize_now(&c);
     }
     check(&c, &model);
     let vec_files = |dir: &std::path::Path| {
@@ -376,7 +376,7 @@ fn on_disk_vectors_are_mapped() {
     })
     .unwrap();
     model.get_mut(&2).unwrap().0 = vector(50.0);
-    c.optimize().unwrap();
+    common::optimize_now(&c);
     check(&c, &model);
     c.flush().unwrap();
     drop(c);

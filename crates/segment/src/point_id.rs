@@ -109,9 +109,7 @@ mod tests {
     #[test]
     fn slices_are_qdrants() {
         // slice 0 of 4 over ids 0..40, as the reference server answers it
-        let zero: Vec<u64> = (0..40)
-            .filter(|&n| PointId::Num(n).slice(4) == 0)
-            .collect();
+        let zero: Vec<u64> = (0..40).filter(|&n| PointId::Num(n).slice(4) == 0).collect();
         assert_eq!(zero, [4, 5, 7, 10, 14, 29, 30]);
         let u = |s: &str| PointId::Uuid(Uuid::parse_str(s).unwrap());
         assert_eq!(u("00000000-0000-0000-0000-00000000abf5").slice(4), 0);

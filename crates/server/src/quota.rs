@@ -282,6 +282,23 @@ mod tests {
     }
 
     #[test]
+    fn the_golden_quota_file_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let golden = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/quota-v1.json");
+        std::fs::copy(golden, dir.path().join(QUOTA_FILE)).unwrap();
+        let quotas = Quotas::load(dir.path(), QuotaConfig::default()).unwrap();
+        assert_eq!(
+            quotas.status().config,
+            QuotaConfig {
+                enabled: true,
+                max_resident_memory_percent: Some(85),
+                max_disk_usage_percent: Some(90),
+                release_margin_percent: Some(5),
+            }
+        );
+    }
+
+    #[test]
     fn percentages_round_down() {
         assert_eq!(percent_of(999, 1000), Some(99));
         assert_eq!(percent_of(5, 0), None);

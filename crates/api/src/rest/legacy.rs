@@ -105,7 +105,7 @@ impl LegacyRecommendRequest {
 #[derive(Debug, Clone, Deserialize)]
 pub struct LegacyRecommendRequestBatch {
     /// Recommendations.
-    pub searches: Vec<LegacyRecommendRequest>,
+    pub searches: Vec<super::Flat<LegacyRecommendRequest>>,
 }
 
 /// Legacy `POST /points/discover` body.
@@ -176,7 +176,7 @@ impl LegacyDiscoverRequest {
 #[derive(Debug, Clone, Deserialize)]
 pub struct LegacyDiscoverRequestBatch {
     /// Discoveries.
-    pub searches: Vec<LegacyDiscoverRequest>,
+    pub searches: Vec<super::Flat<LegacyDiscoverRequest>>,
 }
 
 /// A named vector of the legacy search.
@@ -259,5 +259,5 @@ impl LegacySearchRequest {
 #[derive(Debug, Clone, Deserialize)]
 pub struct LegacySearchRequestBatch {
     /// Searches.
-    pub searches: Vec<LegacySearchRequest>,
+    pub searches: Vec<super::Flat<LegacySearchRequest>>,
 }

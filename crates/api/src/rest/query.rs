@@ -692,5 +692,5 @@ pub struct QueryResponse {
 #[derive(Debug, Clone, Deserialize)]
 pub struct QueryRequestBatch {
     /// Queries.
-    pub searches: Vec<QueryRequest>,
+    pub searches: Vec<super::Flat<QueryRequest>>,
 }

@@ -220,6 +220,7 @@ impl Collection {
     ) -> Result<Vec<Group>> {
         let path =
             segment::json_path::JsonPath::parse(group_by).map_err(CollectionError::BadInput)?;
+        self.take_read_rate(1)?;
         if let Some(strict) = self.strict_mode() {
             strict.check_node(&request.root, &self.shard.read().index_schema())?;
         }
@@ -390,6 +391,7 @@ impl Collection {
         limit: usize,
     ) -> Result<DistanceMatrix> {
         crate::vector_check::check_names(&self.config(), std::iter::once(&using.to_string()))?;
+        self.take_read_rate(1)?;
         let mut with_vector = filter.cloned().unwrap_or_default();
         with_vector
             .must

@@ -338,6 +338,7 @@ impl Collection {
     /// the same filter, within one request or across the batch) is
     /// computed once.
     pub fn query_batch(&self, requests: &[QueryRequest]) -> Result<Vec<Vec<ScoredPoint>>> {
+        self.take_read_rate(requests.len())?;
         if let Some(strict) = self.strict_mode() {
             let schema = self.shard.read().index_schema();
             requests

@@ -26,3 +26,11 @@ pub fn upsert(c: &Collection, points: Vec<PointData>) {
     })
     .unwrap();
 }
+
+/// Runs the optimizers once as if writes had paused (merges wait for a
+/// pause otherwise); whether any ran.
+#[allow(dead_code)]
+pub fn optimize_now(c: &collection::collection::Collection) -> bool {
+    c.set_quiet_period(std::time::Duration::ZERO);
+    c.optimize().unwrap()
+}

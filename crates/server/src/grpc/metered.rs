@@ -6,7 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::telemetry::Telemetry;
 
@@ -46,10 +46,27 @@ pub struct Metered<S> {
     telemetry: Arc<Telemetry>,
 }
 
+/// The deadline a `grpc-timeout` header sets (`<digits><unit>`).
+fn grpc_timeout(headers: &http::HeaderMap) -> Option<Duration> {
+    let v = headers.get("grpc-timeout")?.to_str().ok()?;
+    let (digits, unit) = v.split_at(v.len().checked_sub(1)?);
+    let n: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(n * 3600),
+        "M" => Duration::from_secs(n * 60),
+        "S" => Duration::from_secs(n),
+        "m" => Duration::from_millis(n),
+        "u" => Duration::from_micros(n),
+        "n" => Duration::from_nanos(n),
+        _ => return None,
+    })
+}
+
 impl<S, B, R> tower::Service<http::Request<B>> for Metered<S>
 where
     S: tower::Service<http::Request<B>, Response = http::Response<R>>,
     S::Future: Send + 'static,
+    R: Default,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -63,9 +80,24 @@ where
         let path = request.uri().path().to_owned();
         let start = Instant::now();
         let telemetry = self.telemetry.clone();
+        // answered a little before the client's deadline, as Qdrant's
+        // deadline-exceeded status (the transport would cancel it instead)
+        let deadline = grpc_timeout(request.headers()).map(|d| {
+            d.saturating_sub(d / 50)
+                .saturating_sub(Duration::from_millis(2))
+        });
         let response = self.inner.call(request);
         Box::pin(COLLECTION.scope(RefCell::new(None), async move {
-            let response = response.await?;
+            let response = match deadline {
+                None => response.await?,
+                Some(limit) => match tokio::time::timeout(limit, response).await {
+                    Ok(response) => response?,
+                    Err(_) => tonic::Status::deadline_exceeded(format!(
+                        "Timeout error: Operation timed out after {limit:?}"
+                    ))
+                    .into_http(),
+                },
+            };
             // errors answer trailers-only: the status is in the headers;
             // a unary success carries it in the trailers (always 0)
             let code = response

@@ -286,6 +286,57 @@ async fn server_header(mut response: Response) -> Response {
     response
 }
 
+/// Reads that the `timeout` query parameter cuts, with the operation name
+/// Qdrant's timeout error gives them.
+fn timed_read(route: &str) -> Option<&'static str> {
+    let route = route.strip_prefix("/qdrant").unwrap_or(route);
+    let rest = route.strip_prefix("/collections/{collection_name}")?;
+    Some(match rest {
+        "/points/scroll" => "Scroll",
+        "/points/count" => "Count",
+        "/facet" => "Facet",
+        "/points" => "Retrieve",
+        r if r.starts_with("/points/query")
+            || r.starts_with("/points/search")
+            || r.starts_with("/points/recommend")
+            || r.starts_with("/points/discover") =>
+        {
+            "Search"
+        }
+        _ => return None,
+    })
+}
+
+/// The `timeout` query parameter (seconds), when one is given.
+fn timeout_param(uri: &axum::http::Uri) -> Option<u64> {
+    uri.query()?
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("timeout="))
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|&t| t > 0)
+}
+
+/// Cuts a read at its `timeout` with the error Qdrant answers then (the
+/// work finishes in the background; its result is dropped).
+async fn read_timeout(path: MatchedPath, request: Request, next: Next) -> Response {
+    let (Some(operation), Some(secs)) = (timed_read(path.as_str()), timeout_param(request.uri()))
+    else {
+        return next.run(request).await;
+    };
+    let limit = std::time::Duration::from_secs(secs);
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!(
+                "Service internal error: 1 of 1 read operations failed:\n  Timeout error: \
+                 Operation '{operation}' timed out after {limit:?}"
+            ),
+        )
+        .into_response(),
+    }
+}
+
 /// The whole REST application, also served under `/qdrant`.
 pub fn router(state: AppState) -> Router {
     let limit = state
@@ -294,10 +345,12 @@ pub fn router(state: AppState) -> Router {
         .max_request_size_mb
         .saturating_mul(1024 * 1024);
     let cors = state.settings.service.enable_cors;
-    let api = api_routes().route_layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        record_response,
-    ));
+    let api = api_routes()
+        .route_layer(axum::middleware::from_fn(read_timeout))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            record_response,
+        ));
     let mut app = Router::new()
         .merge(api.clone())
         .nest("/qdrant", api)

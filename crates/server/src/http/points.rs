@@ -8,6 +8,7 @@ use api::rest::points::{
     PointsSelector, ScrollRequest, SetPayload, UpdateOperations, UpdateVectors,
 };
 use api::rest::records::Record;
+use api::rest::Flat;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use collection::operations::UpdateRequest;
@@ -149,7 +150,7 @@ pub async fn retrieve(
     State(state): State<AppState>,
     Path(name): Path<String>,
     QueryParams(_params): QueryParams<ReadParams>,
-    JsonBody(body): JsonBody<PointRequest>,
+    JsonBody(Flat(body)): JsonBody<Flat<PointRequest>>,
 ) -> ApiResult {
     let start = Instant::now();
     Ok(ok(op::retrieve(&state, &name, body).await?, start))
@@ -183,10 +184,10 @@ pub async fn scroll(
     State(state): State<AppState>,
     Path(name): Path<String>,
     QueryParams(_params): QueryParams<ReadParams>,
-    OptionalJson(body): OptionalJson<ScrollRequest>,
+    OptionalJson(body): OptionalJson<Flat<ScrollRequest>>,
 ) -> ApiResult {
     let start = Instant::now();
-    let body = body.unwrap_or_default();
+    let body = body.map(|Flat(b)| b).unwrap_or_default();
     let found = op::scroll(&state, &name, body).await;
     Ok(ok(
         found.map_err(|e| e.map_validation(|m| format!("scroll_request.{m}")))?,
@@ -199,10 +200,10 @@ pub async fn count(
     State(state): State<AppState>,
     Path(name): Path<String>,
     QueryParams(_params): QueryParams<ReadParams>,
-    OptionalJson(body): OptionalJson<CountRequest>,
+    OptionalJson(body): OptionalJson<Flat<CountRequest>>,
 ) -> ApiResult {
     let start = Instant::now();
-    let body = body.unwrap_or_default();
+    let body = body.map(|Flat(b)| b).unwrap_or_default();
     let found = op::count(&state, &name, body).await;
     Ok(ok(
         found.map_err(|e| e.map_validation(|m| format!("count_request.{m}")))?,
@@ -242,7 +243,7 @@ pub async fn facet(
     State(state): State<AppState>,
     Path(name): Path<String>,
     QueryParams(_params): QueryParams<ReadParams>,
-    JsonBody(body): JsonBody<FacetRequest>,
+    JsonBody(Flat(body)): JsonBody<Flat<FacetRequest>>,
 ) -> ApiResult {
     let start = Instant::now();
     let found = op::facet(&state, &name, body).await;

@@ -76,6 +76,7 @@ impl ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             CollectionError::NotFound(_) => StatusCode::NOT_FOUND,
+            CollectionError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         ApiError::new(status, e.to_string())

@@ -12,7 +12,7 @@ use api::rest::legacy::{
     LegacyRecommendRequestBatch, LegacySearchRequest, LegacySearchRequestBatch,
 };
 use api::rest::query::{QueryRequest, QueryRequestBatch, QueryResponse};
-use api::rest::within;
+use api::rest::{within, Flat};
 use axum::extract::{Path, State};
 use collection::query::QueryRequest as QueryRequestCore;
 use collection::CollectionError;
@@ -41,13 +41,13 @@ async fn answer_batch<T>(
     state: &AppState,
     name: &str,
     start: Instant,
-    bodies: Vec<T>,
+    bodies: Vec<Flat<T>>,
     (wrapper, convert): (&str, Convert<T>),
 ) -> ApiResult {
     let requests = bodies
         .into_iter()
         .enumerate()
-        .map(|(i, b)| convert(b).map_err(within(&format!("searches[{i}].{wrapper}"))))
+        .map(|(i, Flat(b))| convert(b).map_err(within(&format!("searches[{i}].{wrapper}"))))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(ok(op::query(state, name, requests).await?, start))
 }
@@ -57,7 +57,7 @@ pub async fn query(
     State(state): State<AppState>,
     Path(name): Path<String>,
     QueryParams(params): QueryParams<ReadParams>,
-    JsonBody(body): JsonBody<QueryRequest>,
+    JsonBody(Flat(body)): JsonBody<Flat<QueryRequest>>,
 ) -> ApiResult {
     check_timeout(&state, &name, params.timeout)?;
     let start = Instant::now();
@@ -82,7 +82,7 @@ pub async fn query_batch(
         .searches
         .into_iter()
         .enumerate()
-        .map(|(i, b)| {
+        .map(|(i, Flat(b))| {
             b.convert()
                 .map_err(within(&format!("searches[{i}].internal.")))
         })
@@ -102,7 +102,7 @@ pub async fn recommend(
     State(state): State<AppState>,
     Path(name): Path<String>,
     QueryParams(params): QueryParams<ReadParams>,
-    JsonBody(body): JsonBody<LegacyRecommendRequest>,
+    JsonBody(Flat(body)): JsonBody<Flat<LegacyRecommendRequest>>,
 ) -> ApiResult {
     check_timeout(&state, &name, params.timeout)?;
     let request = body.convert().map_err(within("recommend_request."));
@@ -132,7 +132,7 @@ pub async fn discover(
     State(state): State<AppState>,
     Path(name): Path<String>,
     QueryParams(params): QueryParams<ReadParams>,
-    JsonBody(body): JsonBody<LegacyDiscoverRequest>,
+    JsonBody(Flat(body)): JsonBody<Flat<LegacyDiscoverRequest>>,
 ) -> ApiResult {
     check_timeout(&state, &name, params.timeout)?;
     let request = body.convert().map_err(within("discover_request."));
@@ -162,7 +162,7 @@ pub async fn search(
     State(state): State<AppState>,
     Path(name): Path<String>,
     QueryParams(params): QueryParams<ReadParams>,
-    JsonBody(body): JsonBody<LegacySearchRequest>,
+    JsonBody(Flat(body)): JsonBody<Flat<LegacySearchRequest>>,
 ) -> ApiResult {
     check_timeout(&state, &name, params.timeout)?;
     let request = body.convert().map_err(within("search_request."));
@@ -212,7 +212,7 @@ pub async fn query_groups(
     State(state): State<AppState>,
     Path(name): Path<String>,
     QueryParams(params): QueryParams<ReadParams>,
-    JsonBody(body): JsonBody<QueryGroupsRequest>,
+    JsonBody(Flat(body)): JsonBody<Flat<QueryGroupsRequest>>,
 ) -> ApiResult {
     check_timeout(&state, &name, params.timeout)?;
     run_groups(
@@ -230,7 +230,7 @@ pub async fn search_groups(
     State(state): State<AppState>,
     Path(name): Path<String>,
     QueryParams(params): QueryParams<ReadParams>,
-    JsonBody(body): JsonBody<LegacySearchGroupsRequest>,
+    JsonBody(Flat(body)): JsonBody<Flat<LegacySearchGroupsRequest>>,
 ) -> ApiResult {
     check_timeout(&state, &name, params.timeout)?;
     run_groups(
@@ -248,7 +248,7 @@ pub async fn recommend_groups(
     State(state): State<AppState>,
     Path(name): Path<String>,
     QueryParams(params): QueryParams<ReadParams>,
-    JsonBody(body): JsonBody<LegacyRecommendGroupsRequest>,
+    JsonBody(Flat(body)): JsonBody<Flat<LegacyRecommendGroupsRequest>>,
 ) -> ApiResult {
     check_timeout(&state, &name, params.timeout)?;
     run_groups(
@@ -266,7 +266,7 @@ pub async fn matrix_pairs(
     State(state): State<AppState>,
     Path(name): Path<String>,
     QueryParams(params): QueryParams<ReadParams>,
-    JsonBody(body): JsonBody<SearchMatrixRequest>,
+    JsonBody(Flat(body)): JsonBody<Flat<SearchMatrixRequest>>,
 ) -> ApiResult {
     check_timeout(&state, &name, params.timeout)?;
     let start = Instant::now();
@@ -279,7 +279,7 @@ pub async fn matrix_offsets(
     State(state): State<AppState>,
     Path(name): Path<String>,
     QueryParams(params): QueryParams<ReadParams>,
-    JsonBody(body): JsonBody<SearchMatrixRequest>,
+    JsonBody(Flat(body)): JsonBody<Flat<SearchMatrixRequest>>,
 ) -> ApiResult {
     check_timeout(&state, &name, params.timeout)?;
     let start = Instant::now();

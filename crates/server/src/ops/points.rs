@@ -59,7 +59,11 @@ pub async fn retrieve(state: &AppState, name: &str, body: PointRequest) -> OpRes
     let c = super::collection(state, name)?;
     let payload = payload_selector(body.with_payload, true)?;
     let vectors = vector_selector(body.with_vector);
-    let records = blocking(move || Ok(c.retrieve(&body.ids, &payload, &vectors)?)).await?;
+    let records = blocking(move || {
+        c.take_read_rate(1)?;
+        Ok(c.retrieve(&body.ids, &payload, &vectors)?)
+    })
+    .await?;
     Ok(records.into_iter().map(Record::from).collect())
 }
 
@@ -109,6 +113,7 @@ pub async fn count(state: &AppState, name: &str, body: CountRequest) -> OpResult
     let c = super::collection(state, name)?;
     let filter = convert_opt(body.filter)?;
     let count = blocking(move || {
+        c.take_read_rate(1)?;
         c.check_read_filter(filter.as_ref())?;
         Ok(c.count(filter.as_ref()))
     })
