@@ -160,3 +160,56 @@ def test_full_disk_quota_refuses_writes_until_lifted(fresh, reference):
     r = requests.put(fresh.url + "/collections/q/points?wait=true", json={"points": [{"id": 3, "vector": [1, 2]}]})
     assert r.status_code == 200
     requests.delete(reference.url + "/collections/q")
+
+
+@pytest.fixture(scope="module")
+def idf_collection(api, reference):
+    import random
+    rng = random.Random(5)
+    points = []
+    for i in range(60):
+        idx = sorted(rng.sample(range(20), 4))
+        points.append({"id": i, "vector": {"sp": {"indices": idx, "values": [round(rng.random(), 3) for _ in idx]}},
+                       "payload": {"g": i % 3}})
+    for url in (api.base, reference.url):
+        requests.delete(f"{url}/collections/idf")
+        assert requests.put(f"{url}/collections/idf", json={"sparse_vectors": {"sp": {"modifier": "idf"}}}).status_code == 200
+        assert requests.put(f"{url}/collections/idf/points?wait=true", json={"points": points}).status_code == 200
+    yield {"ours": api.base, "ref": reference.url}
+    for url in (api.base, reference.url):
+        requests.delete(f"{url}/collections/idf")
+
+
+def scored(url, body):
+    r = requests.post(f"{url}/collections/idf/points/query", json=body)
+    assert r.status_code == 200, r.text
+    return [(p["id"], round(p["score"], 4)) for p in r.json()["result"]["points"]]
+
+
+@pytest.mark.parametrize("idf", ["global", {"corpus": {"must": [{"key": "g", "match": {"value": 1}}]}},
+                                 {"corpus": {"must": [{"key": "g", "match": {"value": 9}}]}},
+                                 {"corpus": {"should": [{"key": "g", "match": {"value": 0}}, {"has_id": [1, 2, 3]}]}}])
+def test_idf_corpus_scores_as_qdrant(idf_collection, idf):
+    query = {"indices": [1, 3, 5, 7], "values": [0.5, 0.4, 0.3, 0.2]}
+    for body in ({"query": query, "using": "sp", "limit": 6, "params": {"idf": idf}},
+                 {"query": {"recommend": {"positive": [1, 2]}}, "using": "sp", "limit": 4, "params": {"idf": idf}}):
+        assert scored(idf_collection["ours"], body) == scored(idf_collection["ref"], body)
+
+
+def test_idf_corpus_over_grpc(idf_collection, server):
+    client = QdrantClient(url=server.url, grpc_port=server.grpc_port, prefer_grpc=True)
+    corpus = models.Filter(must=[models.FieldCondition(key="g", match=models.MatchValue(value=2))])
+    hits = client.query_points("idf", query=models.SparseVector(indices=[1, 3, 5, 7], values=[0.5, 0.4, 0.3, 0.2]),
+                               using="sp", limit=5, search_params=models.SearchParams(idf=models.IdfCorpusParams(corpus=corpus))).points
+    want = scored(idf_collection["ref"], {"query": {"indices": [1, 3, 5, 7], "values": [0.5, 0.4, 0.3, 0.2]}, "using": "sp",
+                                          "limit": 5, "params": {"idf": {"corpus": {"must": [{"key": "g", "match": {"value": 2}}]}}}})
+    assert [(p.id, round(p.score, 4)) for p in hits] == want
+
+
+def test_bad_idf_params_refused_as_qdrant(idf_collection):
+    for idf in ("local", {"corpus": {"min_should": {"conditions": [], "min_count": 0}}}, 3, {"corpus": None},
+                {"corpus": {"must": [{"foo": 1}]}}):
+        body = {"query": {"indices": [1], "values": [1.0]}, "using": "sp", "params": {"idf": idf}}
+        ours, ref = (requests.post(f"{u}/collections/idf/points/query", json=body) for u in idf_collection.values())
+        assert ours.status_code == ref.status_code, idf
+        assert error_of(ours).split(" at line ")[0] == error_of(ref).split(" at line ")[0]

@@ -128,9 +128,18 @@ impl Collection {
         let mut config = self.config.write();
         let mut updated = config.clone();
         change(&mut updated)?;
-        save_config(&self.dir, &updated)?;
+        self.shard
+            .write_files(|| save_config(&self.dir, &updated))
+            .ok_or_else(|| CollectionError::NotFound("Collection was deleted".into()))??;
         *config = updated;
         Ok(())
+    }
+
+    /// Stops every write to the collection's files: it was deleted, and its
+    /// directory may soon hold a new collection of the same name. Waits for
+    /// writes in progress.
+    pub fn mark_dropped(&self) {
+        self.shard.mark_dropped();
     }
 
     /// Adds a vector name (dense, multi or sparse) to config and storage.

@@ -484,11 +484,11 @@ impl SegmentHolder {
 
     /// Inverse document frequencies of sparse vector `name` over all
     /// segments.
-    pub fn sparse_idf(&self, name: &str) -> HashMap<u32, f32> {
+    pub fn sparse_idf(&self, name: &str, corpus: Option<&Filter>) -> segment::segment::search::Idf {
         let mut n = 0;
         let mut df: HashMap<u32, u32> = HashMap::new();
         for s in self.segments() {
-            let (sn, sdf) = s.sparse_df(name);
+            let (sn, sdf) = s.sparse_df(name, corpus);
             n += sn;
             for (i, d) in sdf {
                 *df.entry(i).or_default() += d;

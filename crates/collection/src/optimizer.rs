@@ -481,6 +481,9 @@ impl Collection {
     pub fn optimize(&self) -> Result<bool> {
         let mut worked = false;
         loop {
+            if self.shard.is_dropped() {
+                break;
+            }
             let config = self.config();
             // the first task that may run now
             let Some(task) = self.plan(&config).into_iter().find(|t| match t {
@@ -586,9 +589,13 @@ impl Collection {
     /// Saves a sealed segment's graph file and records it.
     fn save_graph(&self, key: u64, name: &str, index: &HnswIndex) {
         let file = crate::shard::graph_file(key, name);
-        match index.save(&self.shard.segments_dir().join(&file)) {
-            Ok(()) => self.shard.write().set_graph_file(key, name, file),
-            Err(e) => tracing::warn!(error = %e, "graph file not saved"),
+        let saved = self
+            .shard
+            .write_files(|| index.save(&self.shard.segments_dir().join(&file)));
+        match saved {
+            Some(Ok(())) => self.shard.write().set_graph_file(key, name, file),
+            Some(Err(e)) => tracing::warn!(error = %e, "graph file not saved"),
+            None => {}
         }
     }
 
@@ -651,12 +658,13 @@ impl Collection {
             .into_iter()
             .map(|(block, index)| {
                 let file = crate::shard::block_file(key, name, &block);
-                let saved = match index.save(&dir.join(&file)) {
-                    Ok(()) => Some(file),
-                    Err(e) => {
+                let saved = match self.shard.write_files(|| index.save(&dir.join(&file))) {
+                    Some(Ok(())) => Some(file),
+                    Some(Err(e)) => {
                         tracing::warn!(error = %e, "block graph file not saved");
                         None
                     }
+                    None => None,
                 };
                 (block, index, saved)
             })
@@ -678,7 +686,13 @@ impl Collection {
         };
         let file = crate::shard::vectors_file(key, name);
         let dir = self.shard.segments_dir();
-        source.write_file(&dir.join(&file))?;
+        match self
+            .shard
+            .write_files(|| source.write_file(&dir.join(&file)))
+        {
+            Some(written) => written?,
+            None => return Ok(()),
+        }
         drop(source);
         self.shard.write().map_vectors(key, name, &dir, file)
     }
@@ -787,7 +801,10 @@ impl Collection {
                     holder
                         .sealed(key)
                         .and_then(|h| h.segment.graph_index(name))
-                        .map(|index| index.save(&self.shard.segments_dir().join(&file)))
+                        .and_then(|index| {
+                            self.shard
+                                .write_files(|| index.save(&self.shard.segments_dir().join(&file)))
+                        })
                 };
                 match saved {
                     Some(Ok(())) => self.shard.write().set_graph_file(key, name, file),

@@ -1,7 +1,5 @@
 //! Nearest-neighbour search requests and their execution on a collection.
 
-use std::collections::HashMap;
-
 use segment::distance::Distance as SegmentDistance;
 use segment::filter::Filter;
 use segment::segment::graph::{QuantizationUse, SearchParams};
@@ -50,7 +48,7 @@ pub struct SearchRequest {
 }
 
 /// Search parameters of a request (`params`).
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct SearchOptions {
     /// Beam width; defaults to the index's `ef_construct`.
     pub hnsw_ef: Option<usize>,
@@ -60,6 +58,9 @@ pub struct SearchOptions {
     pub indexed_only: bool,
     /// Use of quantized vectors.
     pub quantization: QuantizationUse,
+    /// The points sparse IDF statistics are computed over (all of them
+    /// when `None`).
+    pub idf_corpus: Option<Filter>,
 }
 
 /// One search hit.
@@ -103,6 +104,10 @@ impl From<Distance> for SegmentDistance {
         }
     }
 }
+
+/// Points times queries of a batch above which its segments are searched
+/// in parallel (a batch of 16 over 100k points).
+const PARALLEL_BATCH_WORK: usize = 1_600_000;
 
 impl Collection {
     /// Nearest-neighbour searches run so far (for metrics and tests).
@@ -172,20 +177,29 @@ impl Collection {
         };
         let first = &requests[0];
         let params = segment_params(&config, first, dense[0].0.len());
-        // per segment, the hits of every query; then per query, of every segment
-        let mut by_segment: Vec<std::vec::IntoIter<Vec<ScoredOffset>>> = segments
-            .iter()
-            .map(|s| {
-                s.search_dense_batch(
-                    &first.using,
-                    &dense,
-                    prepared[0].distance,
-                    first.filter.as_ref(),
-                    params,
-                )
-                .into_iter()
-            })
-            .collect();
+        // per segment, the hits of every query; then per query, of every
+        // segment. A batch over several large segments searches them in
+        // parallel: its work dwarfs the hand-off (single queries stay on
+        // their thread, see `search`)
+        let run = |s: &&Segment| {
+            s.search_dense_batch(
+                &first.using,
+                &dense,
+                prepared[0].distance,
+                first.filter.as_ref(),
+                params,
+            )
+            .into_iter()
+        };
+        let populated = segments.iter().filter(|s| s.points_count() > 0).count();
+        let points: usize = segments.iter().map(|s| s.points_count()).sum();
+        let mut by_segment: Vec<std::vec::IntoIter<Vec<ScoredOffset>>> =
+            if populated >= 2 && points * dense.len() >= PARALLEL_BATCH_WORK {
+                use rayon::prelude::*;
+                segments.par_iter().map(run).collect()
+            } else {
+                segments.iter().map(run).collect()
+            };
         Ok(requests
             .iter()
             .zip(&prepared)
@@ -207,7 +221,7 @@ struct Prepared {
     query: QueryVector,
     /// Inverse document frequencies of a sparse vector with the `idf`
     /// modifier.
-    idf: Option<HashMap<u32, f32>>,
+    idf: Option<segment::segment::search::Idf>,
     /// The point whose vector is the query: never a hit.
     exclude: Option<PointId>,
     /// Hits to ask each segment for.
@@ -341,7 +355,8 @@ fn prepare(
                         .into(),
                 ),
             })?;
-        let idf = (sparse.modifier == Some(Modifier::Idf)).then(|| holder.sparse_idf(name));
+        let idf = (sparse.modifier == Some(Modifier::Idf))
+            .then(|| holder.sparse_idf(name, request.params.idf_corpus.as_ref()));
         (SegmentDistance::Dot, QueryVector::Sparse(s.sorted()), idf)
     } else {
         return Err(unknown_name(name));

@@ -55,6 +55,12 @@ pub struct Shard {
     holder: RwLock<SegmentHolder>,
     wal: Mutex<Wal>,
     dirty: AtomicBool,
+    /// The collection was deleted: its directory may already belong to a
+    /// new collection of the same name, so nothing is written any more.
+    dropped: AtomicBool,
+    /// Held (shared) by every write of a file outside an update or a save,
+    /// so that dropping waits for them.
+    files: RwLock<()>,
 }
 
 fn segment_file(key: u64) -> String {
@@ -169,6 +175,8 @@ impl Shard {
             holder: RwLock::new(holder),
             wal: Mutex::new(wal),
             dirty: AtomicBool::new(true),
+            dropped: AtomicBool::new(false),
+            files: RwLock::new(()),
         })
     }
 
@@ -193,6 +201,9 @@ impl Shard {
     /// it, all under the write lock; returns the operation number.
     pub fn update(&self, resolve: impl FnOnce(&SegmentHolder) -> Result<Operation>) -> Result<u64> {
         let mut holder = self.holder.write();
+        if self.is_dropped() {
+            return Err(CollectionError::NotFound("Collection was deleted".into()));
+        }
         let op = resolve(&holder)?;
         let body = crate::wal::record::encode(&op)?;
         let op_num = self.wal.lock().append(&body)?;
@@ -201,10 +212,31 @@ impl Shard {
         Ok(op_num)
     }
 
+    /// Stops every write to the shard's files, for good (the collection was
+    /// deleted). Waits for an update or a save in progress.
+    pub fn mark_dropped(&self) {
+        let _files = self.files.write();
+        let _holder = self.holder.write();
+        let _wal = self.wal.lock();
+        self.dropped.store(true, Ordering::Release);
+    }
+
+    /// Runs `write` (which writes files of the shard) unless the collection
+    /// was deleted; a deletion waits for it.
+    pub fn write_files<T>(&self, write: impl FnOnce() -> T) -> Option<T> {
+        let _files = self.files.read();
+        (!self.is_dropped()).then(write)
+    }
+
+    /// Whether the collection was deleted.
+    pub fn is_dropped(&self) -> bool {
+        self.dropped.load(Ordering::Acquire)
+    }
+
     /// Saves changed segments and the manifest, then drops the log records
     /// they now hold and the files of segments that are gone.
     pub fn flush(&self) -> Result<()> {
-        if !self.dirty.swap(false, Ordering::AcqRel) {
+        if self.is_dropped() || !self.dirty.swap(false, Ordering::AcqRel) {
             return Ok(());
         }
         let holder = self.holder.read();

@@ -227,7 +227,15 @@ impl UpdateCollection {
         for (name, v) in self.vectors.iter().flatten() {
             v.hnsw_config
                 .validate(&format!("vectors.{name}.hnsw_config"), &mut e);
+            v.quantization_config
+                .as_ref()
+                .and_then(|q| q.apply())
+                .validate(&format!("vectors.{name}.quantization_config"), &mut e);
         }
+        self.quantization_config
+            .as_ref()
+            .and_then(|q| q.apply())
+            .validate("quantization_config", &mut e);
         if let Some(s) = &self.strict_mode_config {
             validate_strict_mode(s, "strict_mode_config", &mut e);
         }

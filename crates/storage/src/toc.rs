@@ -164,10 +164,12 @@ impl TableOfContent {
     /// the aliases pointing at it; returns whether it existed.
     pub fn delete_collection(&self, name: &str) -> Result<bool> {
         let real = name.to_string();
-        let removed = self.collections.write().remove(&real);
-        if removed.is_none() {
+        let Some(removed) = self.collections.write().remove(&real) else {
             return Ok(false);
-        }
+        };
+        // a background task may still hold it: it must not write into the
+        // directory a new collection of this name will get
+        removed.mark_dropped();
         {
             let mut aliases = self.aliases.write();
             let before = aliases.len();
@@ -319,6 +321,64 @@ mod tests {
             toc.get("a").err().unwrap().to_string(),
             "Not found: Collection `a` doesn't exist!"
         );
+    }
+
+    /// A deleted collection still held by a background task (the optimizer,
+    /// the flush loop) writes nothing into the directory of a new
+    /// collection created under its name.
+    #[test]
+    fn a_deleted_collection_leaves_its_successor_alone() {
+        use collection::operations::{PointData, UpdateMode, UpdateRequest};
+        use segment::vectors::Vector;
+        use segment::PointId;
+        let dir = tempfile::tempdir().unwrap();
+        let upsert =
+            |c: &collection::collection::Collection, ids: std::ops::Range<u64>, tag: &str| {
+                let points = ids
+                    .map(|id| PointData {
+                        id: PointId::Num(id),
+                        vectors: [(String::new(), Vector::Dense(vec![1.0, id as f32]))].into(),
+                        payload: serde_json::json!({"tag": tag}).as_object().unwrap().clone(),
+                    })
+                    .collect();
+                c.update(UpdateRequest::Upsert {
+                    points,
+                    update_filter: None,
+                    mode: UpdateMode::Upsert,
+                })
+            };
+        {
+            let toc = TableOfContent::open(dir.path(), CollectionDefaults::default()).unwrap();
+            create(&toc, "c");
+            let old = toc.get("c").unwrap();
+            upsert(&old, 0..50, "old").unwrap();
+            assert!(toc.delete_collection("c").unwrap());
+            create(&toc, "c");
+            let new = toc.get("c").unwrap();
+            upsert(&new, 100..103, "new").unwrap();
+            new.flush().unwrap();
+            // the background task finishes its work on the deleted one
+            assert!(upsert(&old, 50..60, "old").is_err());
+            old.flush().unwrap();
+            old.optimize().unwrap();
+        }
+        let toc = TableOfContent::open(dir.path(), CollectionDefaults::default()).unwrap();
+        let c = toc.get("c").unwrap();
+        assert_eq!(c.count(None), 3);
+        let (records, _) = c
+            .scroll(
+                None,
+                None,
+                100,
+                &segment::selector::PayloadSelector::All,
+                &segment::selector::VectorSelector::None,
+            )
+            .unwrap();
+        let tags: Vec<_> = records
+            .iter()
+            .map(|r| r.payload.as_ref().unwrap()["tag"].clone())
+            .collect();
+        assert_eq!(tags, vec![serde_json::json!("new"); 3]);
     }
 
     #[test]

@@ -272,6 +272,15 @@ pub fn params(p: &Option<pb::SearchParams>) -> Value {
         insert_opt(&mut acorn, "max_selectivity", a.max_selectivity);
         obj.insert("acorn".into(), Value::Object(acorn));
     }
+    if let Some(idf) = &p.idf {
+        let value = match idf.corpus.as_ref().map(filter) {
+            Some(Ok(corpus)) => json!({"corpus": corpus}),
+            // an invalid filter: refused by the REST conversion
+            Some(Err(_)) => json!({"corpus": 0}),
+            None => json!("global"),
+        };
+        obj.insert("idf".into(), value);
+    }
     Value::Object(obj)
 }
 

@@ -119,8 +119,7 @@ impl VectorNameConfig {
                 datatype,
             } => {
                 let mut e = ValidationErrors::default();
-                e.min("dense.size", Some(size), 1);
-                e.max("dense.size", Some(size), 65536);
+                e.range("dense.size", Some(size), 1, 65536);
                 e.into_result().map_err(CollectionError::Validation)?;
                 let params = VectorParams {
                     size,

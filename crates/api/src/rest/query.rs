@@ -32,13 +32,11 @@ pub struct WireSearchParams {
     /// Only indexed points.
     #[serde(default)]
     pub indexed_only: Option<bool>,
-    /// ACORN options.
+    /// ACORN options (validated; the planner chooses its own strategy).
     #[serde(default)]
-    #[allow(dead_code)]
     pub acorn: Option<Value>,
-    /// IDF options.
+    /// The IDF corpus: `"global"` or `{"corpus": filter}`.
     #[serde(default)]
-    #[allow(dead_code)]
     pub idf: Option<Value>,
 }
 
@@ -69,6 +67,47 @@ pub(super) fn search_options(params: Option<WireSearchParams>) -> Result<SearchO
             "params.quantization.oversampling: value {o} invalid, must be 1.0 or larger"
         )));
     }
+    let selectivity = p
+        .acorn
+        .as_ref()
+        .and_then(|a| a.get("max_selectivity"))
+        .and_then(Value::as_f64);
+    if let Some(v) = selectivity.filter(|v| !(0.0..=1.0).contains(v)) {
+        return Err(CollectionError::Validation(format!(
+            "params.acorn.max_selectivity: value {v:?} invalid, must be from 0.0 to 1.0"
+        )));
+    }
+    let idf_corpus = match p.idf {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s == "global" => None,
+        Some(Value::Object(mut o)) if o.get("corpus").is_some_and(|c| !c.is_null()) => {
+            let corpus: super::filter::Filter = serde_json::from_value(
+                o.remove("corpus").unwrap_or(Value::Null),
+            )
+            .map_err(|_| {
+                CollectionError::Format(
+                    "data did not match any variant of untagged enum IdfParams".into(),
+                )
+            })?;
+            // Qdrant names the corpus filter's fields `params.idf.…`
+            Some(corpus.convert().map_err(|e| match e {
+                CollectionError::Validation(m) if m.starts_with("min_should.min_count") => {
+                    CollectionError::Validation(
+                        "params.idf.min_should.min_count: min_count must be greater than 0".into(),
+                    )
+                }
+                CollectionError::Validation(m) => {
+                    CollectionError::Validation(format!("params.idf.{m}"))
+                }
+                other => other,
+            })?)
+        }
+        Some(_) => {
+            return Err(CollectionError::Format(
+                "data did not match any variant of untagged enum IdfParams".into(),
+            ))
+        }
+    };
     let defaults = QuantizationUse::default();
     Ok(SearchOptions {
         quantization: QuantizationUse {
@@ -79,6 +118,7 @@ pub(super) fn search_options(params: Option<WireSearchParams>) -> Result<SearchO
         hnsw_ef: p.hnsw_ef,
         exact: p.exact.unwrap_or(false),
         indexed_only: p.indexed_only.unwrap_or(false),
+        idf_corpus,
     })
 }
 
@@ -164,13 +204,31 @@ pub fn check_limit(limit: usize) -> Result<usize> {
 }
 
 /// `prefetch`: one sub-query or a list.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone)]
 pub enum OneOrMany<T> {
-    /// Several (tried first: a struct would also accept a list, by position).
+    /// Several.
     Many(Vec<T>),
     /// One.
     One(Box<T>),
+}
+
+impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for OneOrMany<T> {
+    /// A list, or one object; the errors of the entries are reported as
+    /// they are.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        use serde::de::Error as _;
+        match Value::deserialize(d)? {
+            Value::Array(items) => items
+                .into_iter()
+                .map(serde_json::from_value)
+                .collect::<std::result::Result<_, _>>()
+                .map(OneOrMany::Many)
+                .map_err(D::Error::custom),
+            one => serde_json::from_value(one)
+                .map(|t| OneOrMany::One(Box::new(t)))
+                .map_err(D::Error::custom),
+        }
+    }
 }
 
 impl<T> OneOrMany<T> {
@@ -499,7 +557,7 @@ fn query_kind(query: Option<Value>) -> Result<Option<QueryKind>> {
                 serde_json::from_value(obj.remove("rrf").unwrap_or(Value::Null)).map_err(bad)?;
             if rrf.k == Some(0) {
                 return Err(CollectionError::Validation(
-                    "rrf.k: value 0 invalid, must be 1 or larger".into(),
+                    "query.rrf.k: value 0 invalid, must be 1 or larger".into(),
                 ));
             }
             QueryKind::Fusion(Fusion::Rrf {
@@ -631,7 +689,7 @@ impl QueryRequest {
             None | Some(Value::Null) => None,
             Some(v) => Some(
                 serde_json::from_value::<OneOrMany<WirePrefetch>>(v)
-                    .map_err(|e| CollectionError::Format(format!("prefetch: {e}")))?,
+                    .map_err(|e| CollectionError::Format(e.to_string()))?,
             ),
         };
         let root = node(WirePrefetch {

@@ -30,9 +30,11 @@ impl QuotaConfig {
         let mut errors = Vec::new();
         let mut check = |field: &str, value: Option<u8>, min: u8| {
             if let Some(v) = value.filter(|v| *v < min || *v > 100) {
-                errors.push(format!(
-                    "{field}: value {v} invalid, must be from {min} to 100"
-                ));
+                errors.push(if min == 0 {
+                    format!("{field}: value {v} invalid, must be 100 or smaller")
+                } else {
+                    format!("{field}: value {v} invalid, must be from {min} to 100")
+                });
             }
         };
         check("max_disk_usage_percent", self.max_disk_usage_percent, 1);

@@ -141,14 +141,25 @@ impl WalConfigDiff {
     }
 }
 
+/// An optional `u32` that refuses 0 as Qdrant's `NonZeroU32` does.
+fn nonzero_u32<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    match Option::<u32>::deserialize(d)? {
+        Some(0) => Err(serde::de::Error::invalid_value(
+            serde::de::Unexpected::Unsigned(0),
+            &"a nonzero u32",
+        )),
+        v => Ok(v),
+    }
+}
+
 /// Updatable base parameters.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct CollectionParamsDiff {
-    /// Replicas per shard.
-    #[serde(default)]
+    /// Replicas per shard (a `NonZeroU32` in Qdrant: 0 is a format error).
+    #[serde(default, deserialize_with = "nonzero_u32")]
     pub replication_factor: Option<u32>,
-    /// Write consistency factor.
-    #[serde(default)]
+    /// Write consistency factor (nonzero, as above).
+    #[serde(default, deserialize_with = "nonzero_u32")]
     pub write_consistency_factor: Option<u32>,
     /// Read fan-out factor.
     #[serde(default)]

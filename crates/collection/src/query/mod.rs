@@ -240,7 +240,7 @@ fn plain_search(r: &QueryRequest) -> Option<SearchRequest> {
         score_threshold: node.score_threshold,
         with_payload: r.with_payload.clone(),
         with_vector: r.with_vector.clone(),
-        params: node.params,
+        params: node.params.clone(),
     })
 }
 
@@ -408,7 +408,7 @@ impl Collection {
                 score_threshold: node.score_threshold,
                 with_payload: with_payload.clone(),
                 with_vector: with_vector.clone(),
-                params: node.params,
+                params: node.params.clone(),
             })
         };
         if node.prefetch.is_empty() {

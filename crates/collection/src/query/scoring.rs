@@ -25,7 +25,7 @@ fn scaled_sigmoid(x: f32) -> f32 {
 }
 
 /// Inverse document frequency by sparse index.
-type Idf = std::collections::HashMap<u32, f32>;
+use segment::segment::search::Idf;
 
 /// Sparse examples made queries as a nearest search makes its query:
 /// sorted by index and, given the `idf` of a vector with that modifier, each
@@ -36,7 +36,7 @@ fn sparse_queries(vectors: &mut [Vector], idf: Option<&Idf>) {
             *s = s.sorted();
             if let Some(idf) = idf {
                 for (i, value) in s.indices.iter().zip(s.values.iter_mut()) {
-                    *value *= idf.get(i).copied().unwrap_or(0.0);
+                    *value *= idf.weight(*i);
                 }
             }
         }
@@ -120,11 +120,16 @@ impl Collection {
     /// The inverse document frequencies sparse queries of `using` are
     /// weighed with, when it has the `idf` modifier (a pass over every
     /// stored vector: computed once per request).
-    fn example_idf(&self, config: &crate::config::CollectionConfig, using: &str) -> Option<Idf> {
+    fn example_idf(
+        &self,
+        config: &crate::config::CollectionConfig,
+        using: &str,
+        corpus: Option<&Filter>,
+    ) -> Option<Idf> {
         config
             .sparse(using)
             .is_some_and(|s| s.modifier == Some(crate::config::Modifier::Idf))
-            .then(|| self.shard.read().sparse_idf(using))
+            .then(|| self.shard.read().sparse_idf(using, corpus))
     }
 
     /// A recommendation at one node.
@@ -174,7 +179,7 @@ impl Collection {
                     score_threshold: node.score_threshold,
                     with_payload: with_payload.clone(),
                     with_vector: with_vector.clone(),
-                    params: node.params,
+                    params: node.params.clone(),
                 })
             }
             RecommendStrategy::BestScore | RecommendStrategy::SumScores => {
@@ -183,7 +188,7 @@ impl Collection {
                         "No positive or negative examples given".into(),
                     ));
                 }
-                let idf = self.example_idf(&config, using);
+                let idf = self.example_idf(&config, using, node.params.idf_corpus.as_ref());
                 sparse_queries(&mut pos, idf.as_ref());
                 sparse_queries(&mut neg, idf.as_ref());
                 let distance = distance_of(&config, using);
@@ -279,7 +284,7 @@ impl Collection {
         let using = node.using.as_str();
         let config = self.config();
         let mut mentioned: HashSet<PointId> = HashSet::new();
-        let idf = self.example_idf(&config, using);
+        let idf = self.example_idf(&config, using, node.params.idf_corpus.as_ref());
         let mut resolve = |inputs: Vec<QueryInput>| -> Result<Vec<Vector>> {
             let (vectors, ids) = self.query_examples(&config, using, &inputs, idf.as_ref())?;
             mentioned.extend(ids);
@@ -362,7 +367,7 @@ impl Collection {
         let inputs: Vec<QueryInput> = std::iter::once(target.clone())
             .chain(feedback.iter().map(|(e, _)| e.clone()))
             .collect();
-        let idf = self.example_idf(&config, using);
+        let idf = self.example_idf(&config, using, node.params.idf_corpus.as_ref());
         let (mut vectors, ids) = self.query_examples(&config, using, &inputs, idf.as_ref())?;
         let target = vectors.remove(0);
         // every ordered pair of examples whose scores differ, weighted
@@ -428,13 +433,13 @@ impl Collection {
             score_threshold: node.score_threshold,
             with_payload: with_payload.clone(),
             with_vector: with_vector.clone(),
-            params: node.params,
+            params: node.params.clone(),
         })?;
         if hits.is_empty() {
             return Ok(hits);
         }
         let config = self.config();
-        let idf = self.example_idf(&config, using);
+        let idf = self.example_idf(&config, using, node.params.idf_corpus.as_ref());
         let (mut q, _) =
             self.query_examples(&config, using, std::slice::from_ref(query), idf.as_ref())?;
         let q = q.pop().expect("one query");

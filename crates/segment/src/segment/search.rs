@@ -88,25 +88,45 @@ impl TopK {
 
 /// Inverse document frequency of each sparse index from document
 /// frequencies over `n` points: `ln(1 + (N - n + 0.5) / (n + 0.5))`.
-pub fn idf(n: u32, df: &HashMap<u32, u32>) -> HashMap<u32, f32> {
-    df.iter()
-        .map(|(&i, &d)| {
-            let (n, d) = (n as f32, d as f32);
-            (i, (1.0 + (n - d + 0.5) / (d + 0.5)).ln())
-        })
-        .collect()
+pub fn idf(n: u32, df: &HashMap<u32, u32>) -> Idf {
+    let weight = |d: u32| {
+        let (n, d) = (n as f32, d as f32);
+        (1.0 + (n - d + 0.5) / (d + 0.5)).ln()
+    };
+    Idf {
+        weights: df.iter().map(|(&i, &d)| (i, weight(d))).collect(),
+        absent: weight(0),
+    }
+}
+
+/// Inverse document frequencies of the indices of a sparse vector.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Idf {
+    weights: HashMap<u32, f32>,
+    /// The weight of an index no document of the corpus has.
+    absent: f32,
+}
+
+impl Idf {
+    /// The weight of `index`.
+    pub fn weight(&self, index: u32) -> f32 {
+        self.weights.get(&index).copied().unwrap_or(self.absent)
+    }
 }
 
 impl Segment {
     /// Document frequencies of the sparse vector `name`: how many live
     /// points have it, and how many of them use each index.
-    pub fn sparse_df(&self, name: &str) -> (u32, HashMap<u32, u32>) {
+    pub fn sparse_df(&self, name: &str, corpus: Option<&Filter>) -> (u32, HashMap<u32, u32>) {
         let Some(VectorStorage::Sparse(data)) = self.vectors.get(name) else {
             return (0, HashMap::new());
         };
         let mut df: HashMap<u32, u32> = HashMap::new();
         let mut n = 0u32;
         for offset in self.ids.live_offsets() {
+            if corpus.is_some_and(|f| !self.matches(offset, f)) {
+                continue;
+            }
             if let Some(Some(v)) = data.get(offset as usize) {
                 n += 1;
                 for i in &v.indices {
@@ -148,7 +168,7 @@ impl Segment {
         query: &QueryVector,
         distance: Distance,
         filter: Option<&Filter>,
-        idf: Option<&HashMap<u32, f32>>,
+        idf: Option<&Idf>,
         top: usize,
     ) -> Vec<ScoredOffset> {
         let exact_set = filter.and_then(|f| self.payload_index().exact_matches(f));
@@ -165,7 +185,7 @@ impl Segment {
         distance: Distance,
         filter: Option<&Filter>,
         exact_set: Option<&roaring::RoaringBitmap>,
-        idf: Option<&HashMap<u32, f32>>,
+        idf: Option<&Idf>,
         top: usize,
     ) -> Vec<ScoredOffset> {
         let Some(storage) = self.vectors.get(name) else {
@@ -202,7 +222,7 @@ impl Segment {
                                 .indices
                                 .iter()
                                 .zip(&q.values)
-                                .map(|(i, v)| v * idf.get(i).copied().unwrap_or(0.0))
+                                .map(|(i, v)| v * idf.weight(*i))
                                 .collect();
                             sparse_dot(&q.indices, &weighted, &d.indices, &d.values)
                         }

@@ -270,7 +270,9 @@ pub async fn matrix_pairs(
 ) -> ApiResult {
     check_timeout(&state, &name, params.timeout)?;
     let start = Instant::now();
-    let matrix = op::matrix(&state, &name, body).await?;
+    let matrix = op::matrix(&state, &name, body)
+        .await
+        .map_err(|e| e.map_validation(|m| format!("search_request.{m}")))?;
     Ok(ok(MatrixPairs::new(matrix), start))
 }
 
@@ -283,7 +285,9 @@ pub async fn matrix_offsets(
 ) -> ApiResult {
     check_timeout(&state, &name, params.timeout)?;
     let start = Instant::now();
-    let matrix = op::matrix(&state, &name, body).await?;
+    let matrix = op::matrix(&state, &name, body)
+        .await
+        .map_err(|e| e.map_validation(|m| format!("search_request.{m}")))?;
     Ok(ok(MatrixOffsets::new(matrix), start))
 }
 
