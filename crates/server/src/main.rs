@@ -82,6 +82,7 @@ fn spawn_optimizer(
     std::thread::Builder::new()
         .name("optimizer".into())
         .spawn(move || {
+            lower_priority();
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
                 .thread_name(|i| format!("optimizer-{i}"))
@@ -109,6 +110,23 @@ fn spawn_optimizer(
         })
         .expect("spawn optimizer thread")
 }
+
+/// Lowers the calling thread's scheduling priority (Linux: nice is per
+/// thread, and threads it starts inherit it): optimizations use the CPU
+/// that requests leave, so an upload or a query does not wait behind a
+/// graph build.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority with `who = 0` changes only the calling thread's
+    // nice value; a failure leaves it as it was
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, OPTIMIZER_NICE);
+    }
+}
+
+/// The nice value of optimization threads.
+#[cfg(target_os = "linux")]
+const OPTIMIZER_NICE: libc::c_int = 10;
 
 async fn shutdown_signal() {
     let ctrl_c = async {
