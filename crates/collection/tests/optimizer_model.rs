@@ -56,6 +56,18 @@ fn config(threshold_kb: u64, segments: u64, vacuum: u64) -> CollectionConfig {
     .unwrap()
 }
 
+/// Upserts the points `ids` with vectors of seed 1 and no payload.
+fn upsert_range(c: &Collection, ids: std::ops::Range<u64>) {
+    let points = ids
+        .map(|id| PointData {
+            id: PointId::Num(id),
+            vectors: [(String::new(), Vector::Dense(common::vector(id, 1, DIM)))].into(),
+            payload: Default::default(),
+        })
+        .collect();
+    common::upsert(c, points);
+}
+
 fn idle(c: &Collection) {
     c.set_quiet_period(Duration::ZERO);
     while c.optimize().unwrap() {}
@@ -158,16 +170,7 @@ proptest! {
 fn indexing_off_builds_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let c = Collection::create(dir.path(), config(1, 2, 100)).unwrap();
-    let upsert = |ids: std::ops::Range<u64>| {
-        let points = ids
-            .map(|id| PointData {
-                id: PointId::Num(id),
-                vectors: [(String::new(), Vector::Dense(common::vector(id, 1, DIM)))].into(),
-                payload: Default::default(),
-            })
-            .collect();
-        common::upsert(&c, points);
-    };
+    let upsert = |ids: std::ops::Range<u64>| upsert_range(&c, ids);
     upsert(0..100);
     idle(&c);
     assert_eq!(c.stats().indexed_vectors_count, 100);
@@ -197,14 +200,7 @@ fn merges_wait_for_writes_to_pause() {
     c.set_quiet_period(Duration::from_secs(3600));
     // 1 KB of 16-d vectors is 16 points: each batch fills a segment
     for batch in 0..40u64 {
-        let points = (batch * 16..batch * 16 + 16)
-            .map(|id| PointData {
-                id: PointId::Num(id),
-                vectors: [(String::new(), Vector::Dense(common::vector(id, 1, DIM)))].into(),
-                payload: Default::default(),
-            })
-            .collect();
-        common::upsert(&c, points);
+        upsert_range(&c, batch * 16..batch * 16 + 16);
         while c.optimize().unwrap() {}
         let stats = c.stats();
         assert!(stats.segments_count <= 18, "{stats:?}");

@@ -3,13 +3,10 @@
 //! Qdrant leaves them out.
 
 use std::fmt::Write as _;
-use std::sync::Arc;
-
-use collection::collection::Collection;
 use storage::toc::TableOfContent;
 
 use super::stats::{EndpointStats, OperationStats, TransportStats, BUCKETS};
-use super::{anonymized, system, Telemetry};
+use super::{collections, namer, system, Telemetry};
 
 /// The query of `GET /metrics`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -272,18 +269,8 @@ fn pairs<'a>(labels: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str
 
 /// The whole metrics text.
 pub fn render(telemetry: &Telemetry, toc: &TableOfContent, p: MetricsParams) -> String {
-    let name = |n: &str| {
-        if p.anonymize {
-            anonymized(n)
-        } else {
-            n.to_owned()
-        }
-    };
-    let collections: Vec<(String, Arc<Collection>)> = toc
-        .collection_names()
-        .into_iter()
-        .filter_map(|n| toc.get(&n).ok().map(|c| (n, c)))
-        .collect();
+    let name = namer(p.anonymize);
+    let collections = collections(toc);
     let vectors: Vec<(String, Vec<(String, usize)>)> = collections
         .iter()
         .map(|(n, c)| (n.clone(), c.vectors_by_name().into_iter().collect()))

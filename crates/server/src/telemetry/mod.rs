@@ -84,18 +84,8 @@ impl Telemetry {
         p: ReportParams,
     ) -> Value {
         let level = p.details_level.min(4);
-        let name = |n: &str| {
-            if p.anonymize {
-                anonymized(n)
-            } else {
-                n.to_owned()
-            }
-        };
-        let collections: Vec<(String, Arc<Collection>)> = toc
-            .collection_names()
-            .into_iter()
-            .filter_map(|n| toc.get(&n).ok().map(|c| (n, c)))
-            .collect();
+        let name = namer(p.anonymize);
+        let collections = collections(toc);
         let mut out = Map::new();
         out.insert("id".into(), json!(self.id.to_string()));
         out.insert("app".into(), self.app(settings, level, p.anonymize));
@@ -203,6 +193,25 @@ impl Telemetry {
         };
         json!({"rest": transport(&self.rest), "grpc": transport(&self.grpc)})
     }
+}
+
+/// Names as reported: as they are, or anonymized.
+pub(crate) fn namer(anonymize: bool) -> impl Fn(&str) -> String {
+    move |n: &str| {
+        if anonymize {
+            anonymized(n)
+        } else {
+            n.to_owned()
+        }
+    }
+}
+
+/// Every collection with its name.
+pub(crate) fn collections(toc: &TableOfContent) -> Vec<(String, Arc<Collection>)> {
+    toc.collection_names()
+        .into_iter()
+        .filter_map(|n| toc.get(&n).ok().map(|c| (n, c)))
+        .collect()
 }
 
 /// Hardware counters of a collection (this server does not meter them).
