@@ -112,3 +112,39 @@ def test_graceful_restart_keeps_collections_aliases_and_points(tmpdir_path):
     server.start()
     assert requests.get(server.url + "/collections/kept/points/1").json()["result"]["payload"] == {"a": 1}
     server.stop()
+
+
+def test_a_collection_recreated_under_its_name_keeps_only_its_own_points(tmpdir_path):
+    """Deleting a collection while its optimizers work, then creating one
+    under the same name: reads, and the files after a restart, hold the new
+    collection's points only, each once with its latest payload."""
+    server = Server(tmpdir_path).start()
+    rng = random.Random(11)
+    url = server.url + "/collections/again"
+    config = {"vectors": {"size": 16, "distance": "Cosine"},
+              "optimizers_config": {"indexing_threshold": 20, "default_segment_number": 2}}
+    try:
+        for rnd in range(4):
+            requests.delete(url)
+            assert requests.put(url, json=config).status_code == 200
+            for start in range(0, 3000, 500):
+                points = [{"id": i, "vector": [rng.random() for _ in range(16)], "payload": {"round": rnd}}
+                          for i in range(start, start + 500)]
+                assert requests.put(url + "/points?wait=true", json={"points": points}).status_code == 200
+            # optimizers are sealing, merging and indexing now
+            time.sleep(rng.random() * 0.5)
+        requests.post(url + "/points/payload?wait=true", json={"payload": {"last": True}, "points": [7]})
+
+        def check():
+            r = requests.post(url + "/points/scroll", json={"limit": 10000, "with_payload": True})
+            points = r.json()["result"]["points"]
+            assert len(points) == len({p["id"] for p in points}) == 3000
+            assert {p["payload"]["round"] for p in points} == {3}
+            assert [p["payload"].get("last") for p in points if p["id"] == 7] == [True]
+
+        check()
+        server.stop()
+        server.start()
+        check()
+    finally:
+        server.stop()
