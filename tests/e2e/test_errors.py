@@ -278,5 +278,7 @@ def test_patch_bad_input(api, coll):
     assert r.status_code == 422
     r = api.patch(coll, {"hnsw_config": {"m": "many"}})
     assert r.status_code == 400
+    # a NonZeroU32 in Qdrant: 0 is a format error (as the reference answers)
     r = api.patch(coll, {"params": {"replication_factor": 0}})
-    assert r.status_code == 422
+    assert r.status_code == 400
+    assert "invalid value: integer `0`, expected a nonzero u32" in error_of(r)
