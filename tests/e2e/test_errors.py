@@ -115,6 +115,21 @@ AS_QDRANT = [
      "Validation error in JSON body: [internal.filter.should[1].__all__: Validation error: At least one field condition must be specified [{}]]"),
     ("PUT", "/index", {"field_name": "t", "field_schema": {"type": "integer", "lookup": False, "range": False}}, 422,
      "Validation error in JSON body: [field_schema.lookup: Validation error: the 'lookup' and 'range' capabilities can't be both disabled [{}]]"),
+    ("POST", "/points/delete", {"points": [-1]}, 400,
+     "Format error in JSON body: data did not match any variant of untagged enum PointsSelector"),
+    ("POST", "/points/delete", {"filter": {"must": 3}}, 400,
+     "Format error in JSON body: data did not match any variant of untagged enum PointsSelector"),
+    ("POST", "/points/payload/clear", {}, 400,
+     "Format error in JSON body: data did not match any variant of untagged enum PointsSelector"),
+    ("POST", "/points/count", {"filter": {"must": [{"has_id": ["zz"]}]}}, 400,
+     'Format error in JSON body: Expected some form of condition, which can be a field condition (like {"key": ..., '
+     '"match": ... }), or some other mentioned in the documentation: '
+     "https://qdrant.tech/documentation/concepts/filtering/#filtering-conditions at line 1 column 42"),
+    ("POST", "/points/count", {"filter": {"must": [{"slice": {"total": 2, "index": 2}}]}}, 422,
+     "Validation error in JSON body: [count_request.filter.must[0].__all__: Validation error: Slice index must be less "
+     "than the total number of slices [{}]]"),
+    ("POST", "/points/search", {"vector": [1, 2, 3, 4], "limit": -1, "with_payload": True}, 400,
+     "Format error in JSON body: invalid value: integer `-1`, expected usize at line 1 column 59"),
 ]
 
 

@@ -287,8 +287,7 @@ impl PointInsertOperations {
 }
 
 /// Points by ids or by filter, told apart by the `points` or `filter` key.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(try_from = "RawSelector")]
+#[derive(Debug, Clone)]
 pub enum PointsSelector {
     /// By ids.
     Ids(Vec<PointId>),
@@ -296,26 +295,28 @@ pub enum PointsSelector {
     Filter(Filter),
 }
 
-#[derive(Deserialize)]
-struct RawSelector {
-    #[serde(default)]
-    points: Option<Vec<PointId>>,
-    #[serde(default)]
-    filter: Option<Filter>,
-    #[serde(default)]
-    #[allow(dead_code)]
-    shard_key: Option<Value>,
-}
-
-impl TryFrom<RawSelector> for PointsSelector {
-    type Error = String;
-
-    fn try_from(raw: RawSelector) -> std::result::Result<Self, String> {
-        match (raw.points, raw.filter) {
-            (Some(ids), None) => Ok(PointsSelector::Ids(ids)),
-            (None, Some(filter)) => Ok(PointsSelector::Filter(filter)),
-            _ => Err("data did not match any variant of untagged enum PointsSelector".into()),
+impl<'de> Deserialize<'de> for PointsSelector {
+    /// Qdrant's untagged selector: ids when `points` parses, else a filter
+    /// when `filter` parses, else its one error for every malformed body.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct ByIds {
+            points: Vec<PointId>,
         }
+        #[derive(Deserialize)]
+        struct ByFilter {
+            filter: Filter,
+        }
+        let value = Value::deserialize(d)?;
+        if let Ok(ids) = serde_json::from_value::<ByIds>(value.clone()) {
+            return Ok(PointsSelector::Ids(ids.points));
+        }
+        if let Ok(f) = serde_json::from_value::<ByFilter>(value) {
+            return Ok(PointsSelector::Filter(f.filter));
+        }
+        Err(serde::de::Error::custom(
+            "data did not match any variant of untagged enum PointsSelector",
+        ))
     }
 }
 
