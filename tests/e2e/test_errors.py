@@ -264,9 +264,10 @@ def test_alias_bad_input(api, coll):
     name = coll.rsplit("/", 1)[1]
     r = api.post("/collections/aliases", {"actions": [{"make_alias": {"alias_name": "a"}}]})
     assert r.status_code == 400
+    # Qdrant's untagged alias operations: one text for every malformed action
     r = api.post("/collections/aliases", {"actions": [{"create_alias": {"collection_name": name}}]})
     assert r.status_code == 400
-    assert "alias_name" in error_of(r)
+    assert error_of(r).startswith("Format error in JSON body: data did not match any variant of untagged enum AliasOperations")
     r = api.post("/collections/aliases", {"actions": [{"create_alias": {"collection_name": name, "alias_name": name}}]})
     assert r.status_code == 409
     r = api.post("/collections/aliases", {"actions": [{"rename_alias": {"old_alias_name": "no_such_alias", "new_alias_name": "b"}}]})

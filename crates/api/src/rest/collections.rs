@@ -18,8 +18,7 @@ pub struct ChangeAliases {
 }
 
 /// One alias action.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone)]
 pub enum AliasAction {
     /// Create.
     CreateAlias {
@@ -40,6 +39,52 @@ pub enum AliasAction {
         /// New name.
         new_alias_name: String,
     },
+}
+
+impl<'de> Deserialize<'de> for AliasAction {
+    /// Qdrant's untagged alias operation: the first of `create_alias`,
+    /// `delete_alias`, `rename_alias` that parses (other keys ignored),
+    /// else its one error text.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Create {
+            collection_name: String,
+            alias_name: String,
+        }
+        #[derive(Deserialize)]
+        struct Delete {
+            alias_name: String,
+        }
+        #[derive(Deserialize)]
+        struct Rename {
+            old_alias_name: String,
+            new_alias_name: String,
+        }
+        fn part<T: serde::de::DeserializeOwned>(v: &serde_json::Value, key: &str) -> Option<T> {
+            serde_json::from_value(v.get(key)?.clone()).ok()
+        }
+        let v = serde_json::Value::deserialize(d)?;
+        if let Some(c) = part::<Create>(&v, "create_alias") {
+            return Ok(AliasAction::CreateAlias {
+                collection_name: c.collection_name,
+                alias_name: c.alias_name,
+            });
+        }
+        if let Some(c) = part::<Delete>(&v, "delete_alias") {
+            return Ok(AliasAction::DeleteAlias {
+                alias_name: c.alias_name,
+            });
+        }
+        if let Some(c) = part::<Rename>(&v, "rename_alias") {
+            return Ok(AliasAction::RenameAlias {
+                old_alias_name: c.old_alias_name,
+                new_alias_name: c.new_alias_name,
+            });
+        }
+        Err(serde::de::Error::custom(
+            "data did not match any variant of untagged enum AliasOperations",
+        ))
+    }
 }
 
 impl From<AliasAction> for AliasOperation {
