@@ -796,16 +796,17 @@ impl Collection {
         if let Some(key) = key {
             for name in &names {
                 let file = crate::shard::graph_file(key, name);
-                let saved = {
-                    let holder = self.shard.read();
-                    holder
-                        .sealed(key)
-                        .and_then(|h| h.segment.graph_index(name))
-                        .and_then(|index| {
-                            self.shard
-                                .write_files(|| index.save(&self.shard.segments_dir().join(&file)))
-                        })
-                };
+                // the files lock before the holder's, as a deletion takes them
+                let saved = self
+                    .shard
+                    .write_files(|| {
+                        let holder = self.shard.read();
+                        holder
+                            .sealed(key)
+                            .and_then(|h| h.segment.graph_index(name))
+                            .map(|index| index.save(&self.shard.segments_dir().join(&file)))
+                    })
+                    .flatten();
                 match saved {
                     Some(Ok(())) => self.shard.write().set_graph_file(key, name, file),
                     Some(Err(e)) => tracing::warn!(error = %e, "graph file not saved"),

@@ -58,8 +58,8 @@ pub struct Shard {
     /// The collection was deleted: its directory may already belong to a
     /// new collection of the same name, so nothing is written any more.
     dropped: AtomicBool,
-    /// Held (shared) by every write of a file outside an update or a save,
-    /// so that dropping waits for them.
+    /// Held (shared) by every write of a file outside an update, so that
+    /// dropping waits for them.
     files: RwLock<()>,
 }
 
@@ -213,11 +213,11 @@ impl Shard {
     }
 
     /// Stops every write to the shard's files, for good (the collection was
-    /// deleted). Waits for an update or a save in progress.
+    /// deleted). Waits for an update (under the holder lock) or a file write
+    /// (under the files lock) in progress.
     pub fn mark_dropped(&self) {
         let _files = self.files.write();
         let _holder = self.holder.write();
-        let _wal = self.wal.lock();
         self.dropped.store(true, Ordering::Release);
     }
 
@@ -236,15 +236,20 @@ impl Shard {
     /// Saves changed segments and the manifest, then drops the log records
     /// they now hold and the files of segments that are gone.
     pub fn flush(&self) -> Result<()> {
-        if self.is_dropped() || !self.dirty.swap(false, Ordering::AcqRel) {
-            return Ok(());
-        }
-        let holder = self.holder.read();
-        let result = self.save(&holder);
-        if result.is_err() {
-            self.dirty.store(true, Ordering::Release);
-        }
-        result
+        // under the files lock: a deletion waits for a save in progress, and
+        // a save that would start after it writes nothing
+        self.write_files(|| {
+            if !self.dirty.swap(false, Ordering::AcqRel) {
+                return Ok(());
+            }
+            let holder = self.holder.read();
+            let result = self.save(&holder);
+            if result.is_err() {
+                self.dirty.store(true, Ordering::Release);
+            }
+            result
+        })
+        .unwrap_or(Ok(()))
     }
 
     fn save(&self, holder: &SegmentHolder) -> Result<()> {
