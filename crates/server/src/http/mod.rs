@@ -286,9 +286,13 @@ async fn server_header(mut response: Response) -> Response {
     response
 }
 
-/// Reads that the `timeout` query parameter cuts, with the operation name
-/// Qdrant's timeout error gives them.
-fn timed_read(route: &str) -> Option<&'static str> {
+/// Reads (all of them `POST`s) that the `timeout` query parameter cuts,
+/// with the operation name Qdrant's timeout error gives them; the `timeout`
+/// of an update (`PUT /points` shares its route with retrieval) is not one.
+fn timed_read(method: &axum::http::Method, route: &str) -> Option<&'static str> {
+    if method != axum::http::Method::POST {
+        return None;
+    }
     let route = route.strip_prefix("/qdrant").unwrap_or(route);
     let rest = route.strip_prefix("/collections/{collection_name}")?;
     Some(match rest {
@@ -319,8 +323,8 @@ fn timeout_param(uri: &axum::http::Uri) -> Option<u64> {
 /// Cuts a read at its `timeout` with the error Qdrant answers then (the
 /// work finishes in the background; its result is dropped).
 async fn read_timeout(path: MatchedPath, request: Request, next: Next) -> Response {
-    let (Some(operation), Some(secs)) = (timed_read(path.as_str()), timeout_param(request.uri()))
-    else {
+    let operation = timed_read(request.method(), path.as_str());
+    let (Some(operation), Some(secs)) = (operation, timeout_param(request.uri())) else {
         return next.run(request).await;
     };
     let limit = std::time::Duration::from_secs(secs);
@@ -366,4 +370,24 @@ pub fn router(state: AppState) -> Router {
         app = app.layer(CorsLayer::very_permissive());
     }
     app
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::Method;
+
+    #[test]
+    fn only_reads_are_cut_at_their_timeout() {
+        let points = "/collections/{collection_name}/points";
+        assert_eq!(timed_read(&Method::POST, points), Some("Retrieve"));
+        // the same route upserts: its `timeout` is the update's
+        assert_eq!(timed_read(&Method::PUT, points), None);
+        let query = "/qdrant/collections/{collection_name}/points/query/batch";
+        assert_eq!(timed_read(&Method::POST, query), Some("Search"));
+        assert_eq!(
+            timed_read(&Method::POST, "/collections/{collection_name}/index"),
+            None
+        );
+    }
 }
