@@ -263,7 +263,7 @@ impl Collection {
                     .try_for_each(|(_, v)| strict.check_vectors(v))?,
                 UpdateRequest::Delete(PointSelection::Filter(f)) => {
                     strict.check_filter(f)?;
-                    strict.check_indexed(f, &self.shard.read().index_schema(), true)?;
+                    strict.check_indexed(f, &self.index_schema(), true)?;
                 }
                 _ => {}
             }
@@ -346,7 +346,7 @@ impl Collection {
             return Ok(());
         };
         strict.check_filter(f)?;
-        strict.check_indexed(f, &self.shard.read().index_schema(), false)
+        strict.check_indexed(f, &self.index_schema(), false)
     }
 
     /// Number of points matching `filter`.
@@ -363,7 +363,7 @@ impl Collection {
     pub fn create_index(&self, field: &str, schema: PayloadFieldSchema) -> Result<u64> {
         JsonPath::parse(field).map_err(CollectionError::BadInput)?;
         if let Some(strict) = self.strict_mode() {
-            let existing = self.shard.read().index_schema();
+            let existing = self.index_schema();
             if !existing.contains_key(field) {
                 strict.check_index_count(existing.len())?;
             }
@@ -391,6 +391,11 @@ impl Collection {
     pub fn delete_index(&self, field: &str) -> Result<u64> {
         self.shard
             .update(|_| Ok(Operation::DeleteIndex(field.to_string())))
+    }
+
+    /// Index definitions by field.
+    pub fn index_schema(&self) -> BTreeMap<String, PayloadFieldSchema> {
+        self.shard.read().index_schema()
     }
 
     /// Index definitions with the number of points each holds.

@@ -217,12 +217,23 @@ async fn not_found(State(state): State<AppState>, request: Request) -> Response 
     let response =
         ApiError::new(StatusCode::NOT_FOUND, "Not found: no such endpoint").into_response();
     let endpoint = format!("{} unknown", request.method());
+    count_response(&state, &endpoint, None, &response, start);
+    response
+}
+
+/// Counts one REST response under `endpoint` (and `collection`).
+fn count_response(
+    state: &AppState,
+    endpoint: &str,
+    collection: Option<&str>,
+    response: &Response,
+    start: Instant,
+) {
     let status = response.status().as_u16().to_string();
     state
         .telemetry
         .rest
-        .record(&endpoint, &status, None, start.elapsed());
-    response
+        .record(endpoint, &status, collection, start.elapsed());
 }
 
 /// Counts each response of a routed request under Qdrant's endpoint name
@@ -247,11 +258,7 @@ async fn record_response(
         .find(|(k, _)| *k == "collection_name")
         .map(|(_, v)| v.to_owned());
     let response = next.run(request).await;
-    let status = response.status().as_u16().to_string();
-    state
-        .telemetry
-        .rest
-        .record(&endpoint, &status, collection.as_deref(), start.elapsed());
+    count_response(&state, &endpoint, collection.as_deref(), &response, start);
     response
 }
 

@@ -268,11 +268,8 @@ pub async fn matrix_pairs(
     QueryParams(params): QueryParams<ReadParams>,
     JsonBody(Flat(body)): JsonBody<Flat<SearchMatrixRequest>>,
 ) -> ApiResult {
-    check_timeout(&state, &name, params.timeout)?;
     let start = Instant::now();
-    let matrix = op::matrix(&state, &name, body)
-        .await
-        .map_err(|e| e.map_validation(|m| format!("search_request.{m}")))?;
+    let matrix = matrix(&state, &name, params, body).await?;
     Ok(ok(MatrixPairs::new(matrix), start))
 }
 
@@ -283,12 +280,23 @@ pub async fn matrix_offsets(
     QueryParams(params): QueryParams<ReadParams>,
     JsonBody(Flat(body)): JsonBody<Flat<SearchMatrixRequest>>,
 ) -> ApiResult {
-    check_timeout(&state, &name, params.timeout)?;
     let start = Instant::now();
-    let matrix = op::matrix(&state, &name, body)
-        .await
-        .map_err(|e| e.map_validation(|m| format!("search_request.{m}")))?;
+    let matrix = matrix(&state, &name, params, body).await?;
     Ok(ok(MatrixOffsets::new(matrix), start))
+}
+
+/// The distance matrix of either layout (validation paths inside Qdrant's
+/// `search_request` wrapper).
+async fn matrix(
+    state: &AppState,
+    name: &str,
+    params: ReadParams,
+    body: SearchMatrixRequest,
+) -> Result<collection::query::DistanceMatrix, ApiError> {
+    check_timeout(state, name, params.timeout)?;
+    op::matrix(state, name, body)
+        .await
+        .map_err(|e| e.map_validation(|m| format!("search_request.{m}")))
 }
 
 /// Strict mode's `max_timeout` against the request's `timeout` parameter.

@@ -103,11 +103,7 @@ fn report_unindexed(
     if all.is_empty() {
         return;
     }
-    let schema = c
-        .payload_schema()
-        .into_iter()
-        .map(|(k, (schema, _))| (k, schema))
-        .collect();
+    let schema = c.index_schema();
     for filter in all {
         for (key, kinds) in collection::strict::unserved_keys(filter, &schema) {
             state.telemetry.issues.unindexed_field(name, &key, kinds);

@@ -337,7 +337,7 @@ pub fn render(telemetry: &Telemetry, toc: &TableOfContent, p: MetricsParams) -> 
         "number of currently running optimization tasks per collection",
     );
     for (c, coll) in &collections {
-        f.sample("", &[("id", &name(c))], coll.optimizations().running.len());
+        f.sample("", &[("id", &name(c))], usize::from(coll.is_optimizing()));
     }
     let mut f = w.family(
         "collection_points",
@@ -345,7 +345,7 @@ pub fn render(telemetry: &Telemetry, toc: &TableOfContent, p: MetricsParams) -> 
         "approximate amount of points per collection",
     );
     for (c, coll) in &collections {
-        f.sample("", &[("id", &name(c))], coll.stats().points_count);
+        f.sample("", &[("id", &name(c))], coll.count(None));
     }
     w.family(
         "collection_dead_replicas",

@@ -230,15 +230,14 @@ fn element_bytes(datatype: Option<&str>) -> usize {
 }
 
 /// The statistics of the optimizations a collection completed recently.
-fn optimization_stats(c: &Collection) -> (OperationStats, usize) {
-    let report = c.optimizations();
+fn optimization_stats(c: &Collection) -> OperationStats {
     let mut stats = OperationStats::default();
-    for o in report.completed.iter().rev() {
+    for o in c.optimizations().completed.iter().rev() {
         if let Some(end) = o.finished {
             stats.record(end.duration_since(o.started).unwrap_or_default());
         }
     }
-    (stats, report.running.len())
+    stats
 }
 
 /// One collection at `level` (1: a summary; 2: its configuration; 3: its
@@ -283,11 +282,14 @@ fn collection_json(
         let size = p["size"].as_u64()? as usize;
         Some((size, element_bytes(p["datatype"].as_str())))
     };
-    let vectors_size_bytes: usize = by_name
-        .iter()
-        .filter_map(|(n, count)| dense_size(n).map(|(size, bytes)| size * bytes * count))
-        .sum();
-    let (optimizations, _) = optimization_stats(c);
+    // bytes of the dense vectors among (name, count) pairs
+    let dense_bytes = |counts: &mut dyn Iterator<Item = (&String, usize)>| -> usize {
+        counts
+            .filter_map(|(n, count)| dense_size(n).map(|(size, bytes)| size * bytes * count))
+            .sum()
+    };
+    let vectors_size_bytes = dense_bytes(&mut by_name.iter().map(|(n, c)| (n, *c)));
+    let optimizations = optimization_stats(c);
     let mut opt = json!({"status": "ok", "optimizations": optimizations.to_json(1)});
     let mut local = json!({
         "variant_name": "local shard",
@@ -300,7 +302,12 @@ fn collection_json(
         "num_vectors_by_name": by_name.iter().map(|(n, v)| (name(n), json!(v))).collect::<Map<_, _>>(),
     });
     if level >= 4 {
-        let schema = c.payload_schema();
+        // every segment holds every index
+        let index_schema: Map<String, Value> = c
+            .index_schema()
+            .iter()
+            .map(|(f, sch)| (name(f), json!({"data_type": sch.kind()})))
+            .collect();
         let segments: Vec<Value> = c
             .segment_summaries()
             .into_iter()
@@ -309,10 +316,6 @@ fn collection_json(
                     .vectors
                     .iter()
                     .any(|(n, (_, i))| *i > 0 && dense_size(n).is_some());
-                let index_schema: Map<String, Value> = schema
-                    .iter()
-                    .map(|(f, (sch, _))| (name(f), json!({"data_type": sch.kind()})))
-                    .collect();
                 json!({
                     "info": {
                         "uuid": uuid::Uuid::from_u128(s.key as u128).to_string(),
@@ -323,7 +326,7 @@ fn collection_json(
                         "num_deleted_deferred_points": 0,
                         "num_indexed_vectors": s.vectors.values().map(|v| v.1).sum::<usize>(),
                         "num_deleted_vectors": s.deleted,
-                        "vectors_size_bytes": s.vectors.iter().filter_map(|(n, (v, _))| dense_size(n).map(|(d, b)| d * b * v)).sum::<usize>(),
+                        "vectors_size_bytes": dense_bytes(&mut s.vectors.iter().map(|(n, (v, _))| (n, *v))),
                         "payloads_size_bytes": 0,
                         "ram_usage_bytes": 0,
                         "disk_usage_bytes": 0,
